@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RecommendationsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "recommendations"
+    verbose_name = "Recommendations"

@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from shop.catalog_csv import CatalogFormatError
+from shop.services import CatalogImportError, ImportSummary, import_catalog
+
+
+class Command(BaseCommand):
+    help = "Import or update the catalogue from Kaggle's Fashion Product Images layout (styles.csv + images/)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path, help="Folder holding styles.csv and images/.")
+        parser.add_argument("--limit", type=int, help="Import only the first N rows (a quick subset).")
+
+    def handle(self, *args, path: Path, limit: int | None, **options) -> None:
+        if not (path / "styles.csv").is_file():
+            raise CommandError(f"{path} has no styles.csv (expected Kaggle's layout: styles.csv and images/).")
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be at least 1.")
+
+        bar = tqdm(desc="Importing", unit=" rows", file=self.stderr, disable=options["verbosity"] == 0)
+
+        def start(total: int) -> None:
+            bar.reset(total=total)
+
+        def progress(done: int) -> None:
+            bar.update(done - bar.n)
+
+        try:
+            summary = import_catalog(path, limit=limit, on_start=start, on_progress=progress)
+        except (CatalogFormatError, CatalogImportError) as error:
+            raise CommandError(str(error)) from error
+        finally:
+            bar.close()
+        self._report(summary)
+
+    def _report(self, summary: ImportSummary) -> None:
+        for problem in summary.problems:
+            style = self.style.ERROR if problem.kind == "rejected" else self.style.WARNING
+            self.stdout.write(style(str(problem)))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {summary.imported} products in {summary.seconds:.1f}s: "
+                f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged, "
+                f"{summary.count('recovered')} recovered, {summary.count('rejected')} rejected, "
+                f"{summary.count('no image') + summary.count('unreadable image')} without image "
+                f"({summary.images_written} image files written)."
+            )
+        )

@@ -1,0 +1,35 @@
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from shop.models import Product
+from shop.services import import_catalog
+
+# The first rows of the real styles.csv: enough variety for the storefront tests.
+SAMPLE_SIZE = 3000
+
+
+@pytest.fixture(scope="session")
+def catalog_dir() -> Path:
+    path = Path(settings.CATALOG_DATASET_DIR)
+    if not (path / "styles.csv").is_file():
+        pytest.fail(
+            f"The Kaggle catalogue is not at {path}; set CATALOG_DATASET_DIR to a folder with styles.csv and images/."
+        )
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_media_root(tmp_path_factory: pytest.TempPathFactory):
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, catalog_dir: Path, session_media_root) -> None:
+    """Every test starts from a sample of the real catalogue (rolled back after each test)."""
+    with django_db_blocker.unblock():
+        Product.objects.all().delete()
+        import_catalog(catalog_dir, limit=SAMPLE_SIZE)
