@@ -94,6 +94,8 @@ else:
             "CONN_HEALTH_CHECKS": True,
         }
     }
+if os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 if DATABASES["default"]["ENGINE"] not in {"config.embedded_db", "django.db.backends.postgresql"}:
     raise ImproperlyConfigured("The storefront needs PostgreSQL with pgvector; set DATABASE_URL to postgres://...")
 

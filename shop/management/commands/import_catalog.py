@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from shop.catalog_csv import CatalogFormatError
+from shop.models import Product
 from shop.services import CatalogImportError, ImportSummary, import_catalog
 
 
@@ -13,8 +14,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path, help="Folder holding styles.csv and images/.")
         parser.add_argument("--limit", type=int, help="Import only the first N rows (a quick subset).")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when the catalogue already has products."
+        )
 
-    def handle(self, *args, path: Path, limit: int | None, **options) -> None:
+    def handle(self, *args, path: Path, limit: int | None, if_empty: bool, **options) -> None:
+        if if_empty and Product.objects.exists():
+            self.stdout.write(f"The catalogue already has {Product.objects.count()} products; nothing imported.")
+            return
         if not (path / "styles.csv").is_file():
             raise CommandError(f"{path} has no styles.csv (expected Kaggle's layout: styles.csv and images/).")
         if limit is not None and limit < 1:

@@ -1,0 +1,251 @@
+"""Reads of the catalogue for the storefront."""
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple, Self
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.http import QueryDict
+
+from .models import FACET_FIELDS, Product
+
+FACET_NAMES = [name for name, _ in FACET_FIELDS]
+FACET_LABELS = dict(FACET_FIELDS)
+
+# What a product card shows; price and stock are included so that showing them never costs a query per card.
+CARD_FIELDS = ("id", "name", "article_type", "base_colour", "image", "image_width", "image_height", "price", "stock")
+
+SORT_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "relevance": ("-relevance", "-id"),
+    "newest": ("-id",),
+    "name": ("name", "-id"),
+}
+
+MAX_VALUES_PER_FACET = 30
+# Counts may lag catalogue edits by this much; products themselves are never cached.
+COUNTS_CACHE_SECONDS = 300
+NAVIGATION_CACHE_KEY = "shop:navigation-tree"
+
+# A plain number that could be a product id (the id doubles as the SKU); bigint holds 18 digits safely.
+PRODUCT_ID_PATTERN = re.compile(r"\d{1,18}", re.ASCII)
+# pg_trgm's default word similarity threshold (0.6) misses everyday typos: "tshrt" scores 0.5 against "Tshirt".
+FUZZY_THRESHOLD = 0.4
+FUZZY_MAX_RESULTS = 500
+# Shorter words have too few trigrams to tell names apart, and make the trigram index scan most of itself.
+FUZZY_WORD_PATTERN = re.compile(r"\w{3,}")
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    """Selected facet values: values of one facet are alternatives, different facets must all match."""
+
+    selected: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_querydict(cls, params: QueryDict) -> Self:
+        selected = {}
+        for name in FACET_NAMES:
+            values = _clean_facet_values(name, params.getlist(name))
+            if values:
+                selected[name] = values
+        return cls(selected)
+
+    def __bool__(self) -> bool:
+        return bool(self.selected)
+
+    def as_q(self, *, exclude: str | None = None) -> Q:
+        return Q(*(Q(**{f"{name}__in": values}) for name, values in self.selected.items() if name != exclude))
+
+    def chips(self) -> list[tuple[str, str, str]]:
+        """(facet name, facet label, value) for every selected value, in facet order."""
+        return [(name, FACET_LABELS[name], value) for name, values in self.selected.items() for value in values]
+
+
+def _clean_facet_values(name: str, values: list[str]) -> tuple[str, ...]:
+    # Drop what no stored value can equal (and what PostgreSQL would reject, such as NUL) instead of failing.
+    max_length = Product._meta.get_field(name).max_length
+    kept = dict.fromkeys(value for value in values if value and len(value) <= max_length and "\x00" not in value)
+    return tuple(kept)[:MAX_VALUES_PER_FACET]
+
+
+@dataclass(frozen=True)
+class ProductSearch:
+    """Products matching a search query, annotated with ``relevance``."""
+
+    query: str
+    products: QuerySet[Product]
+    # True when nothing matched the words themselves and the products are near spellings of them.
+    fuzzy: bool = False
+
+
+def product_search(query: str) -> ProductSearch:
+    """Find products by id, else by full-text search on their names, else by names spelled like the query."""
+    if PRODUCT_ID_PATTERN.fullmatch(query):
+        by_id = Product.objects.filter(pk=int(query))
+        if by_id.exists():
+            return ProductSearch(query, by_id.annotate(relevance=Value(1.0)))
+
+    search_query = SearchQuery(query, search_type="websearch", config="english")
+    full_text = Product.objects.filter(search_vector=search_query)
+    if full_text.exists():
+        return ProductSearch(query, full_text.annotate(relevance=SearchRank(F("search_vector"), search_query)))
+
+    fuzzy_ids = _fuzzy_match_ids(query) if FUZZY_WORD_PATTERN.search(query) else []
+    return ProductSearch(
+        query,
+        Product.objects.filter(pk__in=fuzzy_ids).annotate(relevance=TrigramWordSimilarity(query, "name")),
+        fuzzy=True,
+    )
+
+
+def _fuzzy_match_ids(query: str) -> list[int]:
+    # The threshold is a session setting, so the ids are fetched right away inside the transaction that lowers it.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(FUZZY_THRESHOLD)])
+        return list(
+            Product.objects.filter(name__trigram_word_similar=query)
+            .annotate(similarity=TrigramWordSimilarity(query, "name"))
+            .order_by("-similarity", "-id")
+            .values_list("pk", flat=True)[:FUZZY_MAX_RESULTS]
+        )
+
+
+def product_list(
+    *, filters: ProductFilters, sort: str = "newest", search: ProductSearch | None = None
+) -> QuerySet[Product]:
+    """Products (all, or the search's matches) narrowed by the filters, ready for product cards."""
+    products = search.products if search else Product.objects.all()
+    return products.filter(filters.as_q()).only(*CARD_FIELDS).order_by(*SORT_ORDERINGS[sort])
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+def facet_counts(*, filters: ProductFilters, search: ProductSearch | None = None) -> list[Facet]:
+    """For each facet, how many products each value would show, given the other facets' selections.
+
+    Selected values come first so that they stay visible, also when nothing matches them.
+    """
+    key = _counts_cache_key(filters, search.query if search else "")
+    counts = cache.get_or_set(key, lambda: _count_facet_values(filters, search), COUNTS_CACHE_SECONDS)
+    facets = []
+    for name, label in FACET_FIELDS:
+        selected = filters.selected.get(name, ())
+        values = [FacetValue(value, counts[name].get(value, 0), True) for value in selected]
+        values += [FacetValue(value, count, False) for value, count in counts[name].items() if value not in selected]
+        values.sort(key=lambda facet_value: (not facet_value.selected, -facet_value.count, facet_value.value))
+        facets.append(Facet(name, label, values))
+    return facets
+
+
+def _counts_cache_key(filters: ProductFilters, query: str) -> str:
+    selection = sorted((name, sorted(values)) for name, values in filters.selected.items())
+    digest = hashlib.sha256(json.dumps([query, selection]).encode()).hexdigest()
+    return f"shop:facet-counts:{digest}"
+
+
+def _count_facet_values(filters: ProductFilters, search: ProductSearch | None) -> dict[str, dict[str, int]]:
+    # One query: the counts of all facets, each narrowed by the other facets' selections.
+    products = search.products if search else Product.objects.all()
+    per_facet = [
+        products.filter(filters.as_q(exclude=name), **{f"{name}__isnull": False})
+        .order_by()
+        .values_list(Value(name, output_field=CharField()), F(name))
+        .annotate(count=Count("*"))
+        for name in FACET_NAMES
+    ]
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
+    for name, value, count in per_facet[0].union(*per_facet[1:], all=True):
+        counts[name][value] = count
+    return counts
+
+
+class NavigationNode(NamedTuple):
+    # A named tuple rather than a dataclass: the cached tree of a few hundred nodes unpickles several times faster.
+    name: str
+    count: int
+    children: tuple["NavigationNode", ...] = ()
+
+
+def navigation_tree() -> tuple[NavigationNode, ...]:
+    """Genders > categories > article types with product counts, largest first; cached for a few minutes."""
+    return cache.get_or_set(NAVIGATION_CACHE_KEY, _build_navigation_tree, COUNTS_CACHE_SECONDS)
+
+
+def _build_navigation_tree() -> tuple[NavigationNode, ...]:
+    rows = (
+        Product.objects.filter(gender__isnull=False, master_category__isnull=False, article_type__isnull=False)
+        .values_list("gender", "master_category", "article_type")
+        .annotate(count=Count("*"))
+        .order_by()
+    )
+    tree: dict[str, dict[str, list[NavigationNode]]] = defaultdict(lambda: defaultdict(list))
+    for gender, category, article_type, count in rows:
+        tree[gender][category].append(NavigationNode(article_type, count))
+    return _largest_first(
+        [
+            _parent(gender, [_parent(category, article_types) for category, article_types in categories.items()])
+            for gender, categories in tree.items()
+        ]
+    )
+
+
+def _parent(name: str, children: list[NavigationNode]) -> NavigationNode:
+    return NavigationNode(name, sum(child.count for child in children), _largest_first(children))
+
+
+def _largest_first(nodes: list[NavigationNode]) -> tuple[NavigationNode, ...]:
+    return tuple(sorted(nodes, key=lambda node: (-node.count, node.name)))
+
+
+@dataclass(frozen=True)
+class Shelf:
+    title: str
+    products: list[Product]
+    master_category: str | None = None
+
+
+def home_shelves(*, categories: int = 4, size: int = 6) -> list[Shelf]:
+    """The newest products overall, then the newest of each of the largest categories, in one query."""
+    names = _largest_categories(navigation_tree())[:categories]
+    shelves = {None: Shelf("New arrivals", [])} | {name: Shelf(name, [], name) for name in names}
+    newest = Product.objects.only(*CARD_FIELDS).order_by("-id")
+    parts = [newest.annotate(shelf=Value(None, output_field=CharField()))[:size]]
+    parts += [
+        newest.filter(master_category=name).annotate(shelf=Value(name, output_field=CharField()))[:size]
+        for name in names
+    ]
+    for product in parts[0].union(*parts[1:], all=True):
+        shelves[product.shelf].products.append(product)
+    for shelf in shelves.values():
+        shelf.products.sort(key=lambda product: -product.pk)
+    return [shelf for shelf in shelves.values() if shelf.products]
+
+
+def _largest_categories(departments: tuple[NavigationNode, ...]) -> list[str]:
+    totals: dict[str, int] = defaultdict(int)
+    for gender in departments:
+        for category in gender.children:
+            totals[category.name] += category.count
+    return sorted(totals, key=lambda name: (-totals[name], name))
+
+
+def product_detail(pk: int) -> Product | None:
+    return Product.objects.defer("search_vector", "image_sha256").filter(pk=pk).first()
