@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from .models import Product
+from .signals import product_images_changed
 
 THUMBNAIL_HEIGHT = 40  # The catalogue's images are 60x80: half size, crisp on high-density screens.
 PREVIEW_HEIGHT = 160
@@ -110,6 +111,8 @@ class ProductAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["image"]  # False when the image was cleared.
             obj.image_sha256 = file_sha256(upload) if upload else ""
         super().save_model(request, obj, form, change)
+        if "image" in form.changed_data and obj.image:
+            product_images_changed.send(sender=Product, product_ids=[obj.pk])
 
     @admin.display(description="Image")
     def thumbnail(self, product: Product) -> SafeString:

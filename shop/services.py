@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .catalog_csv import COLUMNS, CatalogRow, RowProblem, parse_styles_csv
 from .models import Product
+from .signals import product_images_changed
 
 DATA_FIELDS = [name for name in COLUMNS.values() if name != "id"]
 IMAGE_FIELDS = ["image", "image_width", "image_height", "image_sha256"]
@@ -167,6 +168,9 @@ def import_catalog(
 
     _write_products(to_write)
     transaction.on_commit(lambda: _delete_files(replaced_images))
+    new_images = [product.pk for product in to_write if product.image_sha256]
+    if new_images:
+        product_images_changed.send(sender=Product, product_ids=new_images)
     summary.problems.sort(key=lambda problem: problem.line)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -20,6 +20,12 @@ NO_IMAGE_IDS = {12347, 39401, 39403, 39410, 39425}
 HEADER = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName\n"
 
 
+@pytest.fixture(autouse=True)
+def isolated_media(settings, tmp_path: Path) -> None:
+    """Imports here replace and delete image files: keep them away from the shared sample's files."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def real_lines(catalog_dir: Path, ids: list[int]) -> dict[int, str]:
     wanted = {str(i) for i in ids}
     with (catalog_dir / "styles.csv").open(encoding="utf-8") as handle:

@@ -1,0 +1,60 @@
+"""Per-space HNSW indexes and the matching distance expression.
+
+All spaces share one dimensionless ``vector`` column. Each space gets a partial
+HNSW index on the column cast to its own size (``halfvec`` beyond pgvector's
+2,000-dimension limit for ``vector``); queries must use the very same cast to
+use it, so both are built here.
+"""
+
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+from django.db.models import F, Func, Value
+from pgvector import Vector
+from pgvector.django import CosineDistance, HalfVectorField, VectorField
+
+from .models import EmbeddingSpace, ProductEmbedding
+
+MAX_VECTOR_INDEX_DIMENSIONS = 2000
+
+
+def _type(space: EmbeddingSpace) -> str:
+    kind = "vector" if space.dimensions <= MAX_VECTOR_INDEX_DIMENSIONS else "halfvec"
+    return f"{kind}({space.dimensions})"
+
+
+def index_name(space: EmbeddingSpace) -> str:
+    return f"recommendations_embedding_hnsw_{space.pk}"
+
+
+def ensure_index(space: EmbeddingSpace) -> None:
+    kind = _type(space).split("(")[0]
+    table = ProductEmbedding._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        # CREATE INDEX refuses to run while deferred foreign-key checks are pending in the transaction.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {index_name(space)} ON {table} "
+            f"USING hnsw ((vector::{_type(space)}) {kind}_cosine_ops) "
+            f"WHERE space_id = {int(space.pk)} AND status = 'ok'"
+        )
+
+
+def drop_index(space: EmbeddingSpace) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {index_name(space)}")
+
+
+class _Cast(Func):
+    template = "(%(expressions)s)::%(db_type)s"
+
+
+def cosine_distance(space: EmbeddingSpace, query: Sequence[float]) -> CosineDistance:
+    """``vector <=> query`` in the form the space's index answers."""
+    db_type = _type(space)
+    field = VectorField if space.dimensions <= MAX_VECTOR_INDEX_DIMENSIONS else HalfVectorField
+    output_field = field(dimensions=space.dimensions)
+    column = _Cast(F("vector"), db_type=db_type, output_field=output_field)
+    value = _Cast(Value(Vector(list(query)).to_text()), db_type=db_type, output_field=output_field)
+    return CosineDistance(column, value)
