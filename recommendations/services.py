@@ -86,6 +86,15 @@ def _read_image(product: Product) -> bytes | None:
 
 def embed_products(space: EmbeddingSpace, product_ids: list[int], *, batch_size: int | None = None) -> EmbedOutcome:
     """Compute and store the embeddings of these products in ``space``; idempotent."""
+    rows, outcome = compute_embeddings(space, product_ids, batch_size=batch_size)
+    store_embeddings(space, rows)
+    return outcome
+
+
+def compute_embeddings(
+    space: EmbeddingSpace, product_ids: list[int], *, batch_size: int | None = None
+) -> tuple[list[ProductEmbedding], EmbedOutcome]:
+    """The unsaved rows for these products: a vector, or the reason there is none."""
     encoder = get_encoder(space.backbone)
     if encoder.version != space.version:
         raise RuntimeError(
@@ -119,7 +128,10 @@ def embed_products(space: EmbeddingSpace, product_ids: list[int], *, batch_size:
         else:
             outcome.failed[product.pk] = row.error
         rows.append(row)
+    return rows, outcome
 
+
+def store_embeddings(space: EmbeddingSpace, rows: list[ProductEmbedding]) -> None:
     ProductEmbedding.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -127,7 +139,6 @@ def embed_products(space: EmbeddingSpace, product_ids: list[int], *, batch_size:
         update_fields=["vector", "status", "error", "image_sha256", "updated_at"],
     )
     complete_space_if_done(space)
-    return outcome
 
 
 def complete_space_if_done(space: EmbeddingSpace) -> bool:

@@ -1,7 +1,9 @@
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -13,6 +15,14 @@ from shop.models import Product
 
 # --async gives up when the workers have made no progress for this long.
 STALL_SECONDS = 600
+
+
+def _store(space: EmbeddingSpace, rows: list[ProductEmbedding]) -> int:
+    try:
+        services.store_embeddings(space, rows)
+        return len(rows)
+    finally:
+        connection.close()  # the writer thread's own connection
 
 
 class Command(BaseCommand):
@@ -53,10 +63,26 @@ class Command(BaseCommand):
             if run_async:
                 self._run_on_workers(space, ids, batch_size, bar)
             else:
-                for batch in services.chunked(ids, batch_size):
-                    services.embed_products(space, batch)
-                    bar.update(len(batch))
+                self._run_here(space, ids, batch_size, bar)
         self._report(space, ids, started)
+
+    def _run_here(self, space: EmbeddingSpace, ids: list[int], batch_size: int, bar: tqdm) -> None:
+        """Compute each batch while the previous one is written to the database."""
+        if connection.in_atomic_block:
+            # A caller's transaction (e.g. a test's) is invisible to another thread's connection.
+            for batch in services.chunked(ids, batch_size):
+                outcome = services.embed_products(space, batch)
+                bar.update(outcome.embedded + len(outcome.failed))
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as writer:
+            writing: Future | None = None
+            for batch in services.chunked(ids, batch_size):
+                rows, _ = services.compute_embeddings(space, batch)
+                if writing:
+                    bar.update(writing.result())
+                writing = writer.submit(_store, space, rows)
+            if writing:
+                bar.update(writing.result())
 
     def _run_on_workers(self, space: EmbeddingSpace, ids: list[int], batch_size: int, bar: tqdm) -> None:
         if settings.CELERY_TASK_ALWAYS_EAGER:
