@@ -4,6 +4,7 @@ These tests commit their data (the worker is another process and must see it),
 so they use the committed sample catalogue and delete the space they build.
 """
 
+import io
 import os
 import signal
 import subprocess
@@ -18,7 +19,9 @@ import numpy as np
 import pytest
 import redis
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 
 from config.celery import app
 from recommendations import services
@@ -56,10 +59,10 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[EmbeddingSpace]:
 def broker() -> Iterator[str]:
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+    eager, url = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.update(task_always_eager=False, broker_url=REDIS_URL)
     yield REDIS_URL
-    app.conf.task_always_eager = eager
+    app.conf.update(task_always_eager=eager, broker_url=url)
     client.flushdb()
 
 
@@ -149,3 +152,18 @@ def test_a_worker_killed_mid_batch_loses_no_work(committed: EmbeddingSpace, star
 
     assert wait_for_rows(committed, batch, timeout=240) == len(batch)
     assert ProductEmbedding.objects.filter(space=committed, product_id__in=batch, status="ok").count() == len(batch)
+
+
+def test_rebuild_async_follows_the_workers_to_the_end(committed: EmbeddingSpace, start_worker, broker: str) -> None:
+    products = Product.objects.exclude(image="").count()
+    start_worker()
+    out, err = io.StringIO(), io.StringIO()
+
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker):
+        call_command("rebuild_embeddings", "--async", "--batch-size", "500", stdout=out, stderr=err)
+
+    assert f"Sent {-(-products // 500)} batches to the workers" in err.getvalue()
+    assert f"Embedded {products}, failed 0" in out.getvalue()
+    assert "is complete, serving similar items" in out.getvalue()
+    committed.refresh_from_db()
+    assert committed.state == EmbeddingSpace.State.COMPLETE

@@ -10,7 +10,7 @@ from tqdm import tqdm
 from recommendations import services
 from recommendations.backbones import BACKBONES, WeightsError
 from recommendations.models import EmbeddingSpace, ProductEmbedding
-from recommendations.selectors import products_to_embed
+from recommendations.selectors import products_to_embed, products_with_image
 from shop.models import Product
 
 # --async gives up when the workers have made no progress for this long.
@@ -102,6 +102,18 @@ class Command(BaseCommand):
                     f"No progress for {STALL_SECONDS}s with {len(ids) - done} products left: is a worker running "
                     f"(celery -A config worker) on {settings.CELERY_BROKER_URL}?"
                 )
+        self._wait_for_completion(space)
+
+    def _wait_for_completion(self, space: EmbeddingSpace) -> None:
+        """The worker that writes the last batch completes the space (and builds its index) just after."""
+        if products_with_image().exclude(embeddings__space=space).exists():
+            return  # not every product has a row yet: the space cannot complete
+        deadline = time.monotonic() + STALL_SECONDS
+        while time.monotonic() < deadline:
+            space.refresh_from_db()
+            if space.state == EmbeddingSpace.State.COMPLETE:
+                return
+            time.sleep(1)
 
     def _report(self, space: EmbeddingSpace, ids: list[int], started) -> None:
         rows = ProductEmbedding.objects.filter(space=space, product_id__in=ids, updated_at__gte=started)
