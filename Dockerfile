@@ -18,10 +18,11 @@ COPY . .
 # hashed manifest). The key only lets the settings load; nothing is signed during the build.
 RUN DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 
-# An unprivileged user owns only the media folder; a named volume mounted there starts with this ownership.
+# An unprivileged user owns only the media folder and the embedding cache (the model exported to ONNX);
+# named volumes mounted there start with this ownership.
 RUN useradd --create-home --uid 10001 app \
-    && mkdir -p /app/media \
-    && chown app:app /app/media
+    && mkdir -p /app/media /app/var/embeddings \
+    && chown app:app /app/media /app/var/embeddings
 USER app
 
 EXPOSE 8000

@@ -4,7 +4,6 @@ These tests commit their data (the worker is another process and must see it),
 so they use the committed sample catalogue and delete the space they build.
 """
 
-import io
 import os
 import signal
 import subprocess
@@ -19,9 +18,7 @@ import numpy as np
 import pytest
 import redis
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
 
 from config.celery import app
 from recommendations import services
@@ -67,9 +64,9 @@ def broker() -> Iterator[str]:
 
 
 @pytest.fixture
-def start_worker(broker: str, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen]]:
-    workers: list[subprocess.Popen] = []
-    env = {
+def worker_env(broker: str) -> dict[str, str]:
+    """The environment of a process that works on the test database through the test broker."""
+    return {
         **os.environ,
         "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": broker,
@@ -77,6 +74,12 @@ def start_worker(broker: str, tmp_path: Path) -> Iterator[Callable[[], subproces
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "EMBEDDING_CACHE_DIR": str(settings.EMBEDDING_CACHE_DIR),
     }
+
+
+@pytest.fixture
+def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen]]:
+    workers: list[subprocess.Popen] = []
+    env = worker_env
 
     def start() -> subprocess.Popen:
         log = (tmp_path / f"worker-{len(workers)}.log").open("w")
@@ -154,16 +157,21 @@ def test_a_worker_killed_mid_batch_loses_no_work(committed: EmbeddingSpace, star
     assert ProductEmbedding.objects.filter(space=committed, product_id__in=batch, status="ok").count() == len(batch)
 
 
-def test_rebuild_async_follows_the_workers_to_the_end(committed: EmbeddingSpace, start_worker, broker: str) -> None:
+def test_rebuild_async_follows_the_workers_to_the_end(
+    committed: EmbeddingSpace, start_worker, worker_env: dict[str, str]
+) -> None:
     products = Product.objects.exclude(image="").count()
     start_worker()
-    out, err = io.StringIO(), io.StringIO()
 
-    with override_settings(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker):
-        call_command("rebuild_embeddings", "--async", "--batch-size", "500", stdout=out, stderr=err)
+    command = subprocess.run(
+        [sys.executable, "manage.py", "rebuild_embeddings", "--async", "--batch-size", "500"],
+        cwd=ROOT, env=worker_env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
 
-    assert f"Sent {-(-products // 500)} batches to the workers" in err.getvalue()
-    assert f"Embedded {products}, failed 0" in out.getvalue()
-    assert "is complete, serving similar items" in out.getvalue()
+    assert command.returncode == 0, command.stderr
+    assert f"Sent {-(-products // 500)} batches to the workers" in command.stderr
+    assert "img/s" in command.stderr
+    assert f"Embedded {products}, failed 0" in command.stdout
+    assert "is complete, serving similar items" in command.stdout
     committed.refresh_from_db()
     assert committed.state == EmbeddingSpace.State.COMPLETE
