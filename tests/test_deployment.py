@@ -122,7 +122,8 @@ def test_web_migrates_then_serves_the_wsgi_app_on_port_8000() -> None:
 
 
 def test_worker_runs_celery_for_the_config_app() -> None:
-    assert command("worker") == "celery -A config worker -l info"
+    # One worker process: ONNX Runtime already uses every core for one batch.
+    assert command("worker") == "celery -A config worker -l info --concurrency 1"
     assert "ports" not in SERVICES["worker"]
 
 
