@@ -37,8 +37,6 @@ def get_or_create_space(encoder: ImageEncoder) -> EmbeddingSpace:
         version=encoder.version,
         defaults={"backbone": encoder.backbone.name, "dimensions": encoder.dim},
     )
-    if space.state == EmbeddingSpace.State.COMPLETE:
-        ensure_index(space)
     return space
 
 
