@@ -75,6 +75,18 @@ def _torchvision_source(weights: models.WeightsEnum) -> WeightsSource:
     return WeightsSource(file_name=Path(weights.url).name, url=weights.url)
 
 
+def _resnet(name: str, dim: int, architecture: Callable[[], nn.Module], weights: models.WeightsEnum) -> BackboneSpec:
+    return BackboneSpec(
+        name=name,
+        dim=dim,
+        input_size=224,
+        normalisation=IMAGENET,
+        architecture=architecture,
+        classifier="fc",
+        weights=_torchvision_source(weights),
+    )
+
+
 BACKBONES: dict[str, BackboneSpec] = {
     spec.name: spec
     for spec in [
@@ -91,33 +103,9 @@ BACKBONES: dict[str, BackboneSpec] = {
                 package_path=_lite0_package_file,
             ),
         ),
-        BackboneSpec(
-            name="resnet18",
-            dim=512,
-            input_size=224,
-            normalisation=IMAGENET,
-            architecture=models.resnet18,
-            classifier="fc",
-            weights=_torchvision_source(models.ResNet18_Weights.IMAGENET1K_V1),
-        ),
-        BackboneSpec(
-            name="resnet34",
-            dim=512,
-            input_size=224,
-            normalisation=IMAGENET,
-            architecture=models.resnet34,
-            classifier="fc",
-            weights=_torchvision_source(models.ResNet34_Weights.IMAGENET1K_V1),
-        ),
-        BackboneSpec(
-            name="resnet50",
-            dim=2048,
-            input_size=224,
-            normalisation=IMAGENET,
-            architecture=models.resnet50,
-            classifier="fc",
-            weights=_torchvision_source(models.ResNet50_Weights.IMAGENET1K_V2),
-        ),
+        _resnet("resnet18", 512, models.resnet18, models.ResNet18_Weights.IMAGENET1K_V1),
+        _resnet("resnet34", 512, models.resnet34, models.ResNet34_Weights.IMAGENET1K_V1),
+        _resnet("resnet50", 2048, models.resnet50, models.ResNet50_Weights.IMAGENET1K_V2),
     ]
 }
 
