@@ -5,7 +5,8 @@
 Requests go through Django's full stack in process (middleware, ORM, templates;
 no network). Each page is reported in milliseconds and as a ratio to a baseline
 measured in the same run: the cheapest page Django can serve here (the admin
-login form, no catalogue queries).
+login form, no catalogue queries). Product pages include their similar items;
+"random" requests a different product each time, so nothing comes from a warm cache.
 """
 
 import argparse
@@ -22,7 +23,7 @@ import django
 
 django.setup()
 
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 
 from benchmarks.machine import describe_machine  # noqa: E402
 from shop.models import Product  # noqa: E402
@@ -32,6 +33,19 @@ def median_ms(client: Client, url: str, repeat: int) -> float:
     client.get(url)  # warm caches and connections
     timings = []
     for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+    return statistics.median(timings)
+
+
+def median_ms_over(client: Client, urls: list[str]) -> float:
+    """One request per URL, e.g. different products, so that no result is served from a warm cache."""
+    client.get(urls[0])
+    timings = []
+    for url in urls:
         started = time.perf_counter()
         response = client.get(url)
         timings.append((time.perf_counter() - started) * 1000)
@@ -57,7 +71,10 @@ def main() -> None:
         "search": "/search/?q=blue+shirt",
         "search, typo fallback": "/search/?q=tshrt",
         "product page": product.get_absolute_url(),
+        "product page, 3 options": f"{product.get_absolute_url()}?same_gender=1&same_category=1&in_stock=1",
     }
+    others = Product.objects.exclude(image="").order_by("?")[: args.repeat]
+    product_pages = [other.get_absolute_url() for other in others]
     client = Client()
     baseline = median_ms(client, "/admin/login/", args.repeat)
 
@@ -67,6 +84,11 @@ def main() -> None:
     print(f"{'baseline (admin login)':<24}{baseline:>8.1f}{1:>12.1f}")
     for name, url in pages.items():
         ms = median_ms(client, url, args.repeat)
+        print(f"{name:<24}{ms:>8.1f}{ms / baseline:>12.1f}")
+    rows = {"product pages, random": median_ms_over(client, product_pages)}
+    with override_settings(SIMILAR_ITEMS_METADATA_RANKING=True):
+        rows["... metadata ranking"] = median_ms_over(client, product_pages)
+    for name, ms in rows.items():
         print(f"{name:<24}{ms:>8.1f}{ms / baseline:>12.1f}")
 
 

@@ -24,8 +24,21 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_weights(name: str, default: str) -> dict[str, float]:
+    """``"article_type=0.05,gender=0.03"`` as a dict."""
+    weights = {}
+    for item in env_list(name, default):
+        key, _, value = item.partition("=")
+        weights[key.strip()] = float(value)
+    return weights
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -48,6 +61,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "shop",
     "recommendations",
 ]
@@ -181,3 +197,54 @@ EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0) or None
 EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)
 # Products per Celery task (and per chunk of rebuild_embeddings).
 EMBEDDING_TASK_SIZE = env_int("EMBEDDING_TASK_SIZE", 256)
+
+# Similar items and search by photo.
+SIMILAR_ITEMS_COUNT = env_int("SIMILAR_ITEMS_COUNT", 12)
+# HNSW candidate list per query: higher finds the true nearest more often, and costs time.
+SIMILAR_ITEMS_EF_SEARCH = env_int("SIMILAR_ITEMS_EF_SEARCH", 100)
+# Images this close (cosine distance) are one picture saved twice: shown as one card.
+SIMILAR_ITEMS_DUPLICATE_DISTANCE = env_float("SIMILAR_ITEMS_DUPLICATE_DISTANCE", 0.01)
+# Rank by image similarity plus a bonus per attribute shared with the product (weights below).
+SIMILAR_ITEMS_METADATA_RANKING = env_bool("SIMILAR_ITEMS_METADATA_RANKING", False)
+SIMILAR_ITEMS_METADATA_WEIGHTS = env_weights(
+    "SIMILAR_ITEMS_METADATA_WEIGHTS", "article_type=0.05,gender=0.03,base_colour=0.02,usage=0.01,season=0.01"
+)
+# Nearest neighbours re-ranked when the metadata ranking is on.
+SIMILAR_ITEMS_RERANK_POOL = env_int("SIMILAR_ITEMS_RERANK_POOL", 100)
+
+SEARCH_PHOTO_MAX_BYTES = env_int("SEARCH_PHOTO_MAX_BYTES", 10_000_000)
+SEARCH_PHOTO_MAX_PIXELS = env_int("SEARCH_PHOTO_MAX_PIXELS", 50_000_000)
+# Longer side, in pixels, that a photo is reduced to before it is embedded: the level of detail of
+# the catalogue's own 60x80 images (see benchmarks/photo_search_recall.py); 0 keeps every pixel.
+SEARCH_PHOTO_DETAIL = env_int("SEARCH_PHOTO_DETAIL", 80)
+# Keep searched photos in the media storage (photo-searches/); by default they are gone after the request.
+SEARCH_PHOTO_KEEP_UPLOADS = env_bool("SEARCH_PHOTO_KEEP_UPLOADS", False)
+# Uploads up to the limit stay in memory: a searched photo never touches the disk unless kept.
+FILE_UPLOAD_MAX_MEMORY_SIZE = SEARCH_PHOTO_MAX_BYTES
+
+# The REST API under /api/, described at /api/schema/ and /api/docs/.
+# Searches by photo per client and period, in DRF's notation ("30/minute", "500/day").
+API_PHOTO_SEARCH_RATE = os.environ.get("API_PHOTO_SEARCH_RATE", "30/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The API is public; a session only lets the browsable API show who is logged in to the admin.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_THROTTLE_RATES": {"photo-search": API_PHOTO_SEARCH_RATE},
+    # Clients are told apart by address. Behind reverse proxies set their number, so that the address is
+    # read from X-Forwarded-For; with none, a client could pick any address by sending that header itself.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SHOP_NAME} API",
+    "DESCRIPTION": "The catalogue, similar items and search by photo.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: uploads are described as binary files.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files: the docs load nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: it would send the schema's address to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}

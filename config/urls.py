@@ -5,6 +5,8 @@ from django.views.static import serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_urls")),
+    path("", include("recommendations.urls")),
     path("", include("shop.urls")),
 ]
 

@@ -1,15 +1,27 @@
-"""Reads about embeddings."""
+"""Reads about embeddings: spaces, progress, and the similar items they answer."""
 
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Self
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
+from django.http import QueryDict
 
 from shop.models import Product
+from shop.selectors import ProductFilters
 
 from .models import EmbeddingSpace, ProductEmbedding
+from .neighbours import Scope, nearest
+from .ranking import SimilarItem, collapse_duplicates, metadata_boost, reasons
+from .vector_index import QueryVector, stored_vector
 
 Selection = Literal["all", "missing", "stale"]
+
+TRUTHY = {"1", "true", "on", "yes"}
+# Neighbours fetched per item shown, to leave room for duplicates; doubled while duplicates eat them up.
+POOL_FACTOR = 3
+MAX_POOL = 1000
 
 
 def serving_space() -> EmbeddingSpace | None:
@@ -46,3 +58,100 @@ def space_progress(space: EmbeddingSpace) -> dict[str, int]:
         "embedded": rows.filter(status=ProductEmbedding.Status.OK).count(),
         "failed": rows.filter(status=ProductEmbedding.Status.FAILED).count(),
     }
+
+
+@dataclass(frozen=True)
+class SimilarOptions:
+    """The shopper's narrowing of similar items (each off by default)."""
+
+    same_gender: bool = False
+    same_category: bool = False
+    in_stock: bool = False
+
+    @classmethod
+    def from_querydict(cls, params: QueryDict) -> Self:
+        return cls(
+            **{name: params.get(name, "").lower() in TRUTHY for name in ("same_gender", "same_category", "in_stock")}
+        )
+
+    def scope_for(self, product: Product) -> Scope:
+        selected = {}
+        if self.same_gender and product.gender:
+            selected["gender"] = (product.gender,)
+        if self.same_category and product.sub_category:
+            selected["sub_category"] = (product.sub_category,)
+        return Scope(
+            filters=ProductFilters(selected),
+            in_stock=self.in_stock,
+            exclude_ids=frozenset({product.pk}),
+            exclude_images=frozenset({product.image_sha256}) if product.image_sha256 else frozenset(),
+        )
+
+
+def similar_products(
+    product: Product,
+    *,
+    k: int | None = None,
+    options: SimilarOptions | None = None,
+    space: EmbeddingSpace | None = None,
+    metadata_ranking: bool | None = None,
+) -> list[SimilarItem]:
+    """The ``k`` products that look most like ``product``, one card per group of duplicate images, best first.
+
+    Empty when no space is serving yet or the product has no embedding in it.
+    """
+    space = space or serving_space()
+    if space is None:
+        return []
+    k = k or settings.SIMILAR_ITEMS_COUNT
+    if metadata_ranking is None:
+        metadata_ranking = settings.SIMILAR_ITEMS_METADATA_RANKING
+    weights = settings.SIMILAR_ITEMS_METADATA_WEIGHTS if metadata_ranking else {}
+    scope = (options or SimilarOptions()).scope_for(product)
+    pool = max(k * POOL_FACTOR, settings.SIMILAR_ITEMS_RERANK_POOL if metadata_ranking else 0)
+    return _ranked(
+        space, stored_vector(space, product.pk), k=k, pool=pool, scope=scope, product=product, weights=weights
+    )
+
+
+def photo_matches(
+    vector: Sequence[float], *, space: EmbeddingSpace, k: int | None = None, scope: Scope | None = None
+) -> list[SimilarItem]:
+    """The ``k`` products that look most like a photo embedded in ``space``, best first."""
+    k = k or settings.SIMILAR_ITEMS_COUNT
+    return _ranked(space, vector, k=k, pool=k * POOL_FACTOR, scope=scope or Scope())
+
+
+def _ranked(
+    space: EmbeddingSpace,
+    query: QueryVector,
+    *,
+    k: int,
+    pool: int,
+    scope: Scope,
+    product: Product | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> list[SimilarItem]:
+    threshold = settings.SIMILAR_ITEMS_DUPLICATE_DISTANCE
+    while True:
+        neighbours = nearest(space, query, limit=pool, scope=scope)
+        if product is not None:
+            # Nearly the same picture as the product itself is no recommendation.
+            neighbours = [n for n in neighbours if n.distance > threshold]
+        groups = collapse_duplicates(neighbours, threshold=threshold)
+        exhausted = len(neighbours) < pool or pool >= MAX_POOL
+        if len(groups) >= k or exhausted:
+            break
+        pool = min(pool * 2, MAX_POOL)
+    items = [
+        SimilarItem(
+            product=neighbour.product,
+            similarity=neighbour.similarity,
+            score=neighbour.similarity + (metadata_boost(product, neighbour.product, weights) if weights else 0.0),
+            reasons=reasons(product, neighbour.product) if product is not None else [],
+            duplicates=duplicates,
+        )
+        for neighbour, duplicates in groups
+    ]
+    items.sort(key=lambda item: -item.score)
+    return items[:k]

@@ -13,6 +13,15 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
     echo "Redis is not running on 127.0.0.1:6379 and redis-server is not installed (apt-get install redis-server)." >&2
   fi
 fi
+# The browser tests drive Debian's chromium through Playwright.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing chromium for the browser tests"
+    apt-get install -y -qq chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+  else
+    echo "chromium is not installed: the browser tests will fail (sudo apt-get install chromium)." >&2
+  fi
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/pytest "$@"

@@ -59,8 +59,9 @@ class ProductFilters:
     def __bool__(self) -> bool:
         return bool(self.selected)
 
-    def as_q(self, *, exclude: str | None = None) -> Q:
-        return Q(*(Q(**{f"{name}__in": values}) for name, values in self.selected.items() if name != exclude))
+    def as_q(self, *, exclude: str | None = None, prefix: str = "") -> Q:
+        """``prefix`` applies the filters through a relation, e.g. ``"product__"``."""
+        return Q(*(Q(**{f"{prefix}{name}__in": values}) for name, values in self.selected.items() if name != exclude))
 
     def chips(self) -> list[tuple[str, str, str]]:
         """(facet name, facet label, value) for every selected value, in facet order."""
@@ -248,4 +249,4 @@ def _largest_categories(departments: tuple[NavigationNode, ...]) -> list[str]:
 
 
 def product_detail(pk: int) -> Product | None:
-    return Product.objects.defer("search_vector", "image_sha256").filter(pk=pk).first()
+    return Product.objects.defer("search_vector").filter(pk=pk).first()

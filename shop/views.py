@@ -3,6 +3,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from recommendations.selectors import SimilarOptions, similar_products
+
 from . import selectors
 from .selectors import ProductFilters
 
@@ -27,7 +29,9 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.product_detail(pk)
     if product is None:
         raise Http404("No such product.")
-    return render(request, "shop/product_detail.html", {"product": product})
+    options = SimilarOptions.from_querydict(request.GET)
+    similar = similar_products(product, options=options) if product.image else []
+    return render(request, "shop/product_detail.html", {"product": product, "similar": similar, "options": options})
 
 
 def _listing(request: HttpRequest, *, query: str) -> HttpResponse:

@@ -4,6 +4,9 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from recommendations import services
+from recommendations.models import EmbeddingSpace
+from recommendations.selectors import products_to_embed
 from shop.models import Product
 from shop.services import import_catalog
 
@@ -33,3 +36,19 @@ def django_db_setup(django_db_setup, django_db_blocker, catalog_dir: Path, sessi
     with django_db_blocker.unblock():
         Product.objects.all().delete()
         import_catalog(catalog_dir, limit=SAMPLE_SIZE)
+
+
+@pytest.fixture(scope="session")
+def embedded_catalogue(django_db_setup, django_db_blocker) -> EmbeddingSpace:
+    """The sample catalogue embedded with the default model: a complete space that serves similar items.
+
+    Committed once per session (before any test transaction opens, as session fixtures come first).
+    """
+    with django_db_blocker.unblock():
+        space = services.target_space()
+        EmbeddingSpace.objects.exclude(pk=space.pk).delete()
+        missing = list(products_to_embed(space, "missing").order_by("pk").values_list("pk", flat=True))
+        for batch in services.chunked(missing, 512):
+            services.embed_products(space, batch)
+        services.complete_space_if_done(space)
+    return space

@@ -12,19 +12,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from config.celery import app
 from recommendations import services
 from recommendations.models import EmbeddingSpace, ProductEmbedding
 from recommendations.tasks import embed_products
 from shop.models import Product
+from tests.processes import database_url
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 VISIBILITY_TIMEOUT = 5
@@ -33,23 +32,24 @@ ROOT = Path(settings.BASE_DIR)
 pytestmark = pytest.mark.slow
 
 
-def worker_database_url() -> str:
-    params = connection.get_connection_params()
-    user = quote(params.get("user") or "postgres")
-    password = f":{quote(params['password'])}" if params.get("password") else ""
-    host = quote(str(params.get("host") or "localhost"), safe="")
-    port = f":{params['port']}" if params.get("port") else ""
-    return f"postgres://{user}{password}@{host}{port}/{params['dbname']}"
-
-
 @pytest.fixture
 def committed(django_db_setup, django_db_blocker) -> Iterator[EmbeddingSpace]:
-    """Database access outside a test transaction, and a fresh space that is deleted afterwards."""
+    """Database access outside a test transaction, and a fresh space that is deleted afterwards.
+
+    A space the session already built (see ``embedded_catalogue``) is parked under another version meanwhile.
+    """
     with django_db_blocker.unblock():
+        version = services.get_encoder(settings.EMBEDDING_MODEL).version
+        parked = EmbeddingSpace.objects.filter(version=version).first()
+        if parked:
+            parked.version = f"{version}#parked-by-worker-tests"
+            parked.save(update_fields=["version"])
         space = services.target_space()
-        ProductEmbedding.objects.filter(space=space).delete()
         yield space
         space.delete()
+        if parked:
+            parked.version = version
+            parked.save(update_fields=["version"])
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def worker_env(broker: str) -> dict[str, str]:
     """The environment of a process that works on the test database through the test broker."""
     return {
         **os.environ,
-        "DATABASE_URL": worker_database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),

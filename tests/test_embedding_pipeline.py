@@ -25,7 +25,11 @@ KEPT = 12
 
 @pytest.fixture
 def small_catalogue() -> list[int]:
-    """Only a dozen products with images (and one without) remain, so a space completes quickly."""
+    """Only a dozen products with images (and one without) remain, so a space completes quickly.
+
+    No embedding space exists yet (one the session built for similar items is deleted until the rollback).
+    """
+    EmbeddingSpace.objects.all().delete()
     keep = list(Product.objects.exclude(image="").order_by("pk").values_list("pk", flat=True)[:KEPT])
     Product.objects.exclude(pk__in=keep).delete()
     Product.objects.create(pk=999_001, name="Product without a photo")

@@ -1,0 +1,1 @@
+"""The REST API of similar items and search by photo."""

@@ -1,0 +1,103 @@
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from recommendations.neighbours import Scope
+from recommendations.photo_search import PhotoSearchUnavailable, search_by_photo
+from recommendations.photo_uploads import keep_search_photo
+from recommendations.photos import PhotoError, open_photo
+from recommendations.ranking import SimilarItem
+from recommendations.selectors import serving_space, similar_products
+from shop.api.schema import INVALID_PARAMETERS, NO_SUCH_PRODUCT
+from shop.api.serializers import ErrorSerializer
+from shop.selectors import product_detail
+
+from .serializers import PhotoSearchSerializer, SimilarParamsSerializer, SimilarResultsSerializer
+
+NO_IMAGE = "This product has no image, so nothing can look like it."
+NOT_ANALYSED = "Similar items appear as soon as the catalogue's photos have been analysed."
+
+
+class SimilarProductsApi(APIView):
+    @extend_schema(
+        summary="The products that look most like a product",
+        description="Best first, one result per group of duplicate images, never the product itself. "
+        "The results are empty, with a `detail` saying why, when the product has no image or no photos have "
+        "been analysed yet. A product whose photo is still being analysed has empty results without a `detail`.",
+        parameters=[SimilarParamsSerializer],
+        responses={
+            200: SimilarResultsSerializer,
+            400: INVALID_PARAMETERS,
+            404: NO_SUCH_PRODUCT,
+        },
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        product = product_detail(pk)
+        if product is None:
+            raise NotFound("No such product.")
+        params = SimilarParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        if not product.image:
+            return _results([], request, detail=NO_IMAGE)
+        space = serving_space()
+        if space is None:
+            return _results([], request, detail=NOT_ANALYSED)
+        items = similar_products(
+            product, k=params.validated_data.get("k"), options=params.validated_data["options"], space=space
+        )
+        return _results(items, request)
+
+
+class PhotoSearchApi(APIView):
+    parser_classes = [MultiPartParser]
+    # Nothing here depends on who asks: without authentication there is no session, so no CSRF token to send.
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "photo-search"
+
+    @extend_schema(
+        summary="Search the catalogue with a photo",
+        description="The products that look most like the photo (or the crop of it), best first. "
+        "Throttled per client (`API_PHOTO_SEARCH_RATE`).",
+        request={"multipart/form-data": PhotoSearchSerializer},
+        responses={
+            200: SimilarResultsSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="Invalid fields, or a photo that cannot be read (`detail`)."
+            ),
+            413: OpenApiResponse(ErrorSerializer, description="The photo is too large."),
+            415: OpenApiResponse(ErrorSerializer, description="The file is not an image of an accepted format."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many searches; retry after `Retry-After` seconds."),
+            503: OpenApiResponse(ErrorSerializer, description="Search by photo is not available yet."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        params = PhotoSearchSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        upload = params.validated_data["image"]
+        try:
+            image = open_photo(upload, size=upload.size)
+        except PhotoError as error:
+            return Response({"detail": error.message}, status=error.status)
+        if settings.SEARCH_PHOTO_KEEP_UPLOADS:
+            keep_search_photo(upload)
+        scope = Scope(filters=params.validated_data["filters"], in_stock=params.validated_data["in_stock"])
+        try:
+            items = search_by_photo(
+                image, crop=params.validated_data["crop"], k=params.validated_data.get("k"), scope=scope
+            )
+        except PhotoSearchUnavailable as error:
+            return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return _results(items, request)
+
+
+def _results(items: list[SimilarItem], request: Request, *, detail: str | None = None) -> Response:
+    results = {"results": items} | ({"detail": detail} if detail else {})
+    return Response(SimilarResultsSerializer(results, context={"request": request}).data)

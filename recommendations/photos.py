@@ -1,0 +1,134 @@
+"""Shoppers' photos for search by photo: checked before anything trusts them, cropped, and brought to
+the level of detail of the catalogue's own images."""
+
+import warnings
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .preprocessing import to_rgb_on_white
+
+# What browsers and phones send (Pillow's JPEG reader also opens phones' multi-picture MPO files);
+# anything else is refused by its content, never by its file name.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+# A crop smaller than this share of a side is a slip of the finger, not a selection.
+MIN_CROP_SIDE = 0.02
+
+
+class PhotoError(ValueError):
+    """A photo that cannot be searched with; the message is written for the shopper."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A box on the upright photo, in fractions of its width and height."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+    def __post_init__(self) -> None:
+        for name in ("left", "top", "width", "height"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:  # also refuses NaN
+                raise PhotoError(f"The crop's {name} must be between 0 and 1, not {value}.")
+        if self.width < MIN_CROP_SIDE or self.height < MIN_CROP_SIDE:
+            raise PhotoError("The crop box is too small: select a larger part of the photo.")
+        if self.left + self.width > 1.0 + 1e-6 or self.top + self.height > 1.0 + 1e-6:
+            raise PhotoError("The crop box goes beyond the photo.")
+
+    def apply(self, image: Image.Image) -> Image.Image:
+        width, height = image.size
+        box = (
+            round(self.left * width),
+            round(self.top * height),
+            max(round((self.left + self.width) * width), round(self.left * width) + 1),
+            max(round((self.top + self.height) * height), round(self.top * height) + 1),
+        )
+        return image.crop(box)
+
+
+def open_photo(upload: BinaryIO, *, size: int | None = None) -> Image.Image:
+    """Decode an uploaded photo upright, or raise ``PhotoError`` saying what is wrong with it.
+
+    ``size`` is the upload's size in bytes when known (Django's ``UploadedFile.size``).
+    """
+    max_bytes = settings.SEARCH_PHOTO_MAX_BYTES
+    if size is not None and size > max_bytes:
+        raise PhotoError(
+            f"The photo is {_megabytes(size)}; photos up to {_megabytes(max_bytes)} can be searched.", status=413
+        )
+    if size == 0:
+        raise PhotoError("The file is empty.")
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse the whole range.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload, formats=ACCEPTED_FORMATS)
+            _check_pixels(image)
+            if image.format in {"JPEG", "MPO"}:
+                # Decode at a reduced scale: a phone photo shrinks 8x for free, and the search needs little detail.
+                image.draft("RGB" if image.mode == "RGB" else None, (_decode_size(), _decode_size()))
+            image.load()
+    except PhotoError:
+        raise
+    except UnidentifiedImageError as error:
+        raise PhotoError(
+            "This file is not a photo we can read. Upload a JPEG, PNG, WebP, GIF, BMP or TIFF image.", status=415
+        ) from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise PhotoError("The image has too many pixels to be a photo; upload a smaller one.", status=413) from error
+    except Exception as error:  # Pillow's decoders raise OSError, SyntaxError, ValueError, struct.error...
+        raise PhotoError(
+            f"The photo could not be read: it is damaged or incomplete ({_reason(error)}). Try another file."
+        ) from error
+    return ImageOps.exif_transpose(image)
+
+
+def query_image(image: Image.Image, crop: Crop | None = None) -> Image.Image:
+    """The crop of an upright photo, as RGB on white, reduced to the detail of the catalogue's images.
+
+    The catalogue's photos are about 60x80: a sharp full-size photo looks different to the model from
+    the same product at that size, so queries are reduced the same way first (``SEARCH_PHOTO_DETAIL``).
+    """
+    if crop is not None:
+        image = crop.apply(image)
+    image = to_rgb_on_white(image)
+    detail = settings.SEARCH_PHOTO_DETAIL
+    if detail and max(image.size) > detail:
+        scale = detail / max(image.size)
+        image = image.resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS
+        )
+    return image
+
+
+def _check_pixels(image: Image.Image) -> None:
+    width, height = image.size
+    if width * height > settings.SEARCH_PHOTO_MAX_PIXELS:
+        raise PhotoError(
+            f"The image is {width}x{height} pixels; photos up to "
+            f"{settings.SEARCH_PHOTO_MAX_PIXELS / 1e6:g} megapixels can be searched.",
+            status=413,
+        )
+
+
+def _decode_size() -> int:
+    # Enough pixels for the crop box to still leave the detail the search uses.
+    return max(settings.SEARCH_PHOTO_DETAIL, 1) * 4 if settings.SEARCH_PHOTO_DETAIL else 1024
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _reason(error: Exception) -> str:
+    return str(error).rstrip(".") or type(error).__name__

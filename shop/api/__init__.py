@@ -1,0 +1,1 @@
+"""The catalogue's REST API: products, filtered, searched and paginated as on the listing page."""
