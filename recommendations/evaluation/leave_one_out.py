@@ -1,0 +1,63 @@
+"""Leave-one-out retrieval quality: each query product against the rest of the catalogue, by exact search."""
+
+import numpy as np
+from tqdm import tqdm
+
+from . import metrics
+from .catalogue import ATTRIBUTES, MISSING, CatalogueLabels
+from .exact_search import top_k
+from .vectors import ModelVectors
+
+MetricValues = dict[str, float | int]
+
+
+def evaluate_leave_one_out(
+    vectors: ModelVectors, labels: CatalogueLabels, query_ids: np.ndarray, ks: list[int], *, progress: bool = False
+) -> dict[str, MetricValues]:
+    """Precision, recall, mAP and nDCG at each k, per attribute, averaged over the queries.
+
+    ``labels`` is aligned with ``vectors.ids``. A query never retrieves itself nor the byte-identical copies
+    of its image (trivial hits); a retrieved product is relevant when it shares the attribute's value. Queries
+    without a value for an attribute are left out of that attribute.
+    """
+    rows = labels.rows(query_ids)
+    with tqdm(total=len(rows), desc=f"{vectors.model}: leave-one-out", unit=" q", disable=not progress) as bar:
+        retrieved = top_k(
+            vectors.vectors,
+            vectors.vectors[rows],
+            max(ks),
+            groups=labels.groups,
+            query_groups=labels.groups[rows],
+            progress=bar,
+        )
+    results = {}
+    for attribute in ATTRIBUTES:
+        codes = labels.attributes[attribute]
+        known = codes[rows] != MISSING
+        relevance = codes[retrieved[known]] == codes[rows[known], np.newaxis]
+        results[attribute] = score(relevance, relevant_counts(codes, labels.groups)[rows[known]], ks)
+    return results
+
+
+def score(relevance: np.ndarray, relevant: np.ndarray, ks: list[int]) -> MetricValues:
+    values: MetricValues = {"queries": len(relevance)}
+    for k in ks:
+        values[f"precision@{k}"] = _mean(metrics.precision_at_k(relevance, k))
+        values[f"recall@{k}"] = _mean(metrics.recall_at_k(relevance, relevant, k))
+        values[f"map@{k}"] = _mean(metrics.average_precision_at_k(relevance, relevant, k))
+        values[f"ndcg@{k}"] = _mean(metrics.ndcg_at_k(relevance, relevant, k))
+    return values
+
+
+def relevant_counts(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """For each product, how many others a query could retrieve that share its value: the products with
+    that value, less those with its image (itself included), which are never retrieved."""
+    with_value = np.bincount(codes[codes != MISSING], minlength=max(codes.max() + 1, 1))[codes]
+    pairs = groups * (codes.max() + 2) + codes + 1
+    _, position, pair_counts = np.unique(pairs, return_inverse=True, return_counts=True)
+    return np.where(codes != MISSING, with_value - pair_counts[position], 0)
+
+
+def _mean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else float("nan")

@@ -1,0 +1,254 @@
+"""The evaluation of the image models: metrics on hand-computed cases, perturbations, and the command end to end."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from PIL import Image
+
+from recommendations.evaluation import metrics
+from recommendations.evaluation.catalogue import ATTRIBUTES, MISSING, CatalogueLabels, load_labels
+from recommendations.evaluation.embedders import RawPixelEncoder
+from recommendations.evaluation.exact_search import top_k
+from recommendations.evaluation.leave_one_out import evaluate_leave_one_out, relevant_counts
+from recommendations.evaluation.perturbations import PERTURBATIONS, perturb, product_mask
+from recommendations.evaluation.pipeline import EvaluationOptions, sample_queries
+from recommendations.evaluation.vectors import ModelVectors, catalogue_vectors
+from recommendations.models import EmbeddingSpace
+from recommendations.photos import open_photo
+
+HIRES_DIR = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"
+# The full-size photos of products among the first 3,000 rows of styles.csv (the test catalogue).
+SAMPLE_PHOTO_IDS = [2217, 2274, 2477, 2483, 2618]
+
+
+# --- metrics -------------------------------------------------------------------------------------------------------
+
+
+def test_precision_and_recall_count_the_hits_in_the_first_k():
+    relevance = np.array([[True, False, True, False], [False, False, False, True]])
+    relevant = np.array([3, 1])
+
+    assert metrics.precision_at_k(relevance, 4).tolist() == [0.5, 0.25]
+    assert metrics.precision_at_k(relevance, 2).tolist() == [0.5, 0.0]
+    np.testing.assert_allclose(metrics.recall_at_k(relevance, relevant, 4), [2 / 3, 1.0])
+    np.testing.assert_allclose(metrics.recall_at_k(relevance, relevant, 3), [2 / 3, 0.0])
+
+
+def test_average_precision_divides_by_the_hits_possible_within_k():
+    relevance = np.array([[True, False, True, False], [False, True, False, False]])
+    relevant = np.array([3, 5])
+
+    # (1/1 + 2/3) / min(4, 3); and (1/2) / min(2, 5) at k=2.
+    np.testing.assert_allclose(metrics.average_precision_at_k(relevance, relevant, 4), [(1 + 2 / 3) / 3, 0.5 / 4])
+    np.testing.assert_allclose(metrics.average_precision_at_k(relevance, relevant, 2), [1 / 2, 0.5 / 2])
+
+
+def test_ndcg_is_one_for_an_ideal_ranking_and_discounts_late_hits():
+    relevance = np.array([[True, False, True, False], [True, True, False, False], [False, True, False, False]])
+    relevant = np.array([3, 2, 5])
+
+    ndcg = metrics.ndcg_at_k(relevance, relevant, 4)
+
+    ideal_3 = 1 + 1 / math.log2(3) + 1 / math.log2(4)
+    ideal_4 = ideal_3 + 1 / math.log2(5)
+    np.testing.assert_allclose(ndcg, [(1 + 1 / math.log2(4)) / ideal_3, 1.0, (1 / math.log2(3)) / ideal_4])
+
+
+def test_queries_with_nothing_to_find_have_no_recall_ap_or_ndcg():
+    relevance = np.array([[False, False]])
+    relevant = np.array([0])
+
+    assert metrics.precision_at_k(relevance, 2).tolist() == [0.0]
+    assert np.isnan(metrics.recall_at_k(relevance, relevant, 2)).all()
+    assert np.isnan(metrics.average_precision_at_k(relevance, relevant, 2)).all()
+    assert np.isnan(metrics.ndcg_at_k(relevance, relevant, 2)).all()
+
+
+def test_hit_at_k_is_whether_the_answer_is_in_the_first_k():
+    hits = np.array([[False, True, False], [False, False, False], [True, False, False]])
+
+    assert metrics.hit_at_k(hits, 1).tolist() == [False, False, True]
+    assert metrics.hit_at_k(hits, 2).tolist() == [True, False, True]
+
+
+# --- exact search and leave-one-out ---------------------------------------------------------------------------------
+
+
+def unit(rows: list[list[float]]) -> np.ndarray:
+    vectors = np.array(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_exact_search_ranks_by_cosine_and_skips_the_query_group():
+    vectors = unit([[1, 0], [1, 0], [0.9, 0.1], [0, 1], [0.5, 0.5]])
+    groups = np.array([0, 0, 1, 2, 3])  # rows 0 and 1: the same image
+
+    assert top_k(vectors, vectors[[0]], 3).tolist()[0][:1] in ([0], [1])
+    assert top_k(vectors, vectors[[0]], 3, groups=groups, query_groups=groups[[0]]).tolist() == [[2, 4, 3]]
+    assert top_k(vectors, vectors[[3]], 2, groups=groups, query_groups=groups[[3]]).tolist() == [[4, 2]]
+
+
+def test_relevant_counts_leave_out_the_query_and_its_image_copies():
+    codes = np.array([0, 0, 1, 0, MISSING])
+    groups = np.array([0, 0, 1, 2, 3])
+
+    # Product 0 shares value 0 with 1 and 3, but 1 has its image: only 3 can be found.
+    assert relevant_counts(codes, groups).tolist() == [1, 1, 0, 2, 0]
+
+
+def test_leave_one_out_scores_each_attribute_over_the_queries_that_have_it():
+    vectors = unit([[1, 0], [0.95, 0.05], [0, 1], [0.05, 0.95]])
+    ids = np.array([10, 11, 12, 13])
+    shirts, shoes = 0, 1
+    labels = CatalogueLabels(
+        ids=ids,
+        groups=np.arange(4),
+        attributes={name: np.array([shirts, shirts, shoes, shoes]) for name in ATTRIBUTES}
+        | {"usage": np.array([0, 1, MISSING, 1])},
+    )
+    model = ModelVectors(model="toy", version="toy", ids=ids, vectors=vectors, space=None)
+
+    results = evaluate_leave_one_out(model, labels, np.array([10, 12, 13]), [1, 2])
+
+    assert results["article_type"]["queries"] == 3
+    assert results["article_type"]["precision@1"] == 1.0
+    assert results["article_type"]["precision@2"] == 0.5
+    assert results["article_type"]["recall@1"] == 1.0
+    # Usage: 12 has none. 10 (usage 0) has nothing to find: a miss for precision, left out of recall.
+    # 13 finds 12 (no usage), then 11 (usage 1, its only match).
+    assert results["usage"]["queries"] == 2
+    assert results["usage"]["precision@2"] == 0.25
+    assert results["usage"]["recall@2"] == 1.0
+
+
+def test_queries_can_be_restricted_to_given_products():
+    catalogue = np.arange(100, 200)
+    options = EvaluationOptions(models=[], queries=5, query_ids=[150, 151, 152, 999])
+
+    sampled = sample_queries(catalogue, options)
+
+    assert sorted(sampled.tolist()) == [150, 151, 152]
+    assert sample_queries(catalogue, options).tolist() == sampled.tolist()
+
+
+# --- perturbations --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    with (HIRES_DIR / f"{SAMPLE_PHOTO_IDS[0]}.jpg").open("rb") as upload:
+        return open_photo(upload)
+
+
+def test_perturbations_are_deterministic(photo: Image.Image):
+    for name in PERTURBATIONS:
+        first = perturb(photo, name, seed=3, photo_id=1)
+        again = perturb(photo, name, seed=3, photo_id=1)
+        assert np.array_equal(np.asarray(first), np.asarray(again)), name
+
+    moved = [perturb(photo, "offset_crop", seed=seed, photo_id=1) for seed in range(3)]
+    assert len({np.asarray(image).tobytes() for image in moved}) == 3
+
+
+def test_perturbations_change_the_photo_with_the_right_sizes(photo: Image.Image):
+    width, height = photo.size
+    pixels = np.asarray(photo.convert("RGB"), dtype=np.int16)
+    images = {name: perturb(photo, name, seed=0, photo_id=1) for name in PERTURBATIONS}
+
+    assert np.array_equal(np.asarray(images["original"]), np.asarray(photo))
+    assert images["centre_crop"].size == images["offset_crop"].size == (round(0.75 * width), round(0.75 * height))
+    rotated = images["rotation"]
+    assert rotated.width > width and rotated.height > height  # expanded to keep the corners
+    for name in ("blur", "jpeg_q10", "cluttered_background"):
+        assert images[name].size == photo.size, name
+        changed = np.abs(np.asarray(images[name].convert("RGB"), dtype=np.int16) - pixels).mean()
+        assert changed > 2, name
+
+
+def test_the_cluttered_background_replaces_the_white_around_the_product(photo: Image.Image):
+    mask = np.asarray(product_mask(photo)) > 128
+    cluttered = np.asarray(perturb(photo, "cluttered_background", seed=0, photo_id=1))
+
+    assert 0.05 < mask.mean() < 0.9  # the product is found, and is not the whole photo
+    # The corners were white; now at most a small share of the scene is.
+    assert (cluttered.min(axis=2) > 235).mean() < 0.1
+
+
+# --- vectors ---------------------------------------------------------------------------------------------------------
+
+
+class CountingEncoder(RawPixelEncoder):
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def encode(self, sources, batch_size=32):
+        self.encoded += len(sources)
+        return super().encode(sources, batch_size)
+
+
+@pytest.mark.django_db
+def test_computed_vectors_are_cached_by_image(tmp_path: Path):
+    first, second = CountingEncoder(), CountingEncoder()
+
+    computed = catalogue_vectors("raw_pixels", first, cache_dir=tmp_path, progress=False)
+    cached = catalogue_vectors("raw_pixels", second, cache_dir=tmp_path, progress=False)
+
+    assert first.encoded > 2900 and second.encoded == 0
+    assert computed.space is None and computed.vectors.shape == (len(computed.ids), 3600)
+    np.testing.assert_array_equal(cached.vectors, computed.vectors)
+    np.testing.assert_allclose(np.linalg.norm(computed.vectors, axis=1), 1.0, rtol=1e-5)
+    labels = load_labels(computed.ids)
+    assert labels.attributes["article_type"].shape == computed.ids.shape
+
+
+# --- the command ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_command_writes_the_report(embedded_catalogue: EmbeddingSpace, tmp_path: Path):
+    out = tmp_path / "reports"
+
+    call_command(
+        "evaluate_recommendations",
+        models="raw_pixels,efficientnet_lite0,resnet18",
+        queries="200",
+        k="10,5",
+        serving_queries=40,
+        photos=[HIRES_DIR],
+        out=out,
+        cache_dir=tmp_path / "cache",
+        verbosity=0,
+    )
+
+    results = json.loads((out / "evaluation.json").read_text())
+    assert results["options"]["photos"] == len(SAMPLE_PHOTO_IDS)
+    models = results["models"]
+    raw, lite0 = models["raw_pixels"], models["efficientnet_lite0"]
+    assert raw["status"] == lite0["status"] == "ok"
+    assert models["resnet18"]["status"] in {"ok", "unavailable"}
+    assert models["resnet18"].get("reason", "x")
+    for model in (raw, lite0):
+        for attribute in ATTRIBUTES:
+            scores = model["leave_one_out"][attribute]
+            assert {"precision@10", "recall@10", "map@10", "ndcg@10", "precision@5"} <= set(scores)
+            assert 0 <= scores["recall@10"] <= scores["precision@10"] <= 1
+        assert set(model["photo_search"]) == set(PERTURBATIONS)
+    assert raw["leave_one_out"]["article_type"]["precision@10"] < lite0["leave_one_out"]["article_type"]["precision@10"]
+
+    assert lite0["vectors"] == f"embedding space {embedded_catalogue.pk}"
+    assert raw["index"] is None and raw["metadata_ranking"] is None
+    assert lite0["index"]["queries"] == 40 and lite0["index"]["recall@10"] > 0.9
+    assert lite0["index"]["median_ms"] > 0
+    assert set(lite0["metadata_ranking"]["on"]["precision@10"]) == set(ATTRIBUTES)
+    assert lite0["photo_search"]["original"]["recall@1"] >= 0.8
+
+    markdown = (out / "evaluation.md").read_text()
+    assert "| efficientnet_lite0 |" in markdown and "| raw_pixels |" in markdown
+    for chart in ("precision_by_attribute.png", "photo_recall.png", "metadata_ranking.png", "perturbations.png"):
+        assert f"({chart})" in markdown
+        assert Image.open(out / chart).format == "PNG"
