@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from recommendations import services
@@ -33,6 +34,9 @@ def session_media_root(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, catalog_dir: Path, session_media_root) -> None:
     """Every test starts from a sample of the real catalogue (rolled back after each test)."""
+    name = connection.settings_dict["NAME"]
+    if not name.startswith("test"):
+        pytest.exit(f"Refusing to replace the catalogue of database {name!r}: it is not a test database.")
     with django_db_blocker.unblock():
         Product.objects.all().delete()
         import_catalog(catalog_dir, limit=SAMPLE_SIZE)
