@@ -30,15 +30,7 @@ from shop.models import Product  # noqa: E402
 
 
 def median_ms(client: Client, url: str, repeat: int) -> float:
-    client.get(url)  # warm caches and connections
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-    return statistics.median(timings)
+    return median_ms_over(client, [url] * repeat)
 
 
 def median_ms_over(client: Client, urls: list[str]) -> float:

@@ -1,12 +1,9 @@
 """Retrieval figures: do an item's neighbours share its labels, and does a photo find its product."""
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
+from recommendations.evaluation.exact_search import top_k
 from recommendations.training.catalogue import MISSING
-
-CHUNK = 1024
 
 
 def neighbours(
@@ -21,16 +18,12 @@ def neighbours(
 
     With groups, a query's own duplicate group is left out: the item itself and copies of its picture.
     """
-    gallery_t = F.normalize(torch.as_tensor(gallery, dtype=torch.float32), dim=1)
-    found = []
-    for start in range(0, len(queries), CHUNK):
-        block = F.normalize(torch.as_tensor(queries[start : start + CHUNK], dtype=torch.float32), dim=1)
-        similarities = block @ gallery_t.T
-        if query_groups is not None and gallery_groups is not None:
-            same = query_groups[start : start + CHUNK, None] == gallery_groups[None, :]
-            similarities[torch.from_numpy(same)] = -torch.inf
-        found.append(similarities.topk(k, dim=1).indices.numpy())
-    return np.concatenate(found) if found else np.empty((0, k), dtype=np.int64)
+    return top_k(_unit(gallery), _unit(queries), k, groups=gallery_groups, query_groups=query_groups)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def precision_at_k(found: np.ndarray, query_labels: np.ndarray, gallery_labels: np.ndarray) -> float:
