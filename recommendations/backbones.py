@@ -207,10 +207,18 @@ def _load_network(spec: BackboneSpec, *, weights_dir: Path | str | None, downloa
     return network, _sha256(path)[:12]
 
 
-def _load_tuned(spec: TunedSpec, *, weights_dir: Path | str | None, download: bool) -> Backbone:
+def find_head(spec: TunedSpec, *, weights_dir: Path | str | None) -> Path | None:
+    """The head file a tuned model loads: from ``weights_dir`` first, else the one shipped with the code.
+
+    Its held-out split lies next to it (``recommendations.training.splits.split_path``).
+    """
     candidates = [Path(weights_dir) / spec.file_name] if weights_dir else []
     candidates.append(SHIPPED_HEADS_DIR / spec.file_name)
-    path = next((candidate for candidate in candidates if candidate.is_file()), None)
+    return next((candidate for candidate in candidates if candidate.is_file()), None)
+
+
+def _load_tuned(spec: TunedSpec, *, weights_dir: Path | str | None, download: bool) -> Backbone:
+    path = find_head(spec, weights_dir=weights_dir)
     how = (
         f"Train it with `python manage.py train_embedding_model`, which writes {spec.file_name} to the folder "
         f"named by the {WEIGHTS_SETTING} setting"

@@ -14,12 +14,14 @@ from recommendations.evaluation import metrics
 from recommendations.evaluation.catalogue import ATTRIBUTES, MISSING, CatalogueLabels, load_labels
 from recommendations.evaluation.embedders import RawPixelEncoder
 from recommendations.evaluation.exact_search import top_k
+from recommendations.evaluation.held_out import QueryPool, query_pool
 from recommendations.evaluation.leave_one_out import evaluate_leave_one_out, relevant_counts
 from recommendations.evaluation.perturbations import PERTURBATIONS, perturb, product_mask
 from recommendations.evaluation.pipeline import EvaluationOptions, sample_queries
 from recommendations.evaluation.vectors import ModelVectors, catalogue_vectors
 from recommendations.models import EmbeddingSpace
 from recommendations.photos import open_photo
+from recommendations.training.splits import Split, split_path
 
 HIRES_DIR = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"
 # The full-size photos of products among the first 3,000 rows of styles.csv (the test catalogue).
@@ -128,12 +130,27 @@ def test_leave_one_out_scores_each_attribute_over_the_queries_that_have_it():
 
 def test_queries_can_be_restricted_to_given_products():
     catalogue = np.arange(100, 200)
-    options = EvaluationOptions(models=[], queries=5, query_ids=[150, 151, 152, 999])
+    options = EvaluationOptions(models=[], queries=5)
 
-    sampled = sample_queries(catalogue, options)
+    sampled = sample_queries(catalogue, [150, 151, 152, 999], options)
 
     assert sorted(sampled.tolist()) == [150, 151, 152]
-    assert sample_queries(catalogue, options).tolist() == sampled.tolist()
+    assert sample_queries(catalogue, [150, 151, 152, 999], options).tolist() == sampled.tolist()
+    assert len(sample_queries(catalogue, None, options)) == 5
+
+
+def test_the_queries_come_from_the_products_a_tuned_model_held_out(tmp_path: Path, settings):
+    settings.EMBEDDING_WEIGHTS_DIR = tmp_path
+    head = tmp_path / "efficientnet_lite0_catalogue.pt"
+    head.write_bytes(b"a head")
+    Split(seed=0, held_out_fraction=0.5, duplicate_distance=0.01, train_ids=[1, 4], held_out_ids=[3, 2]).save(
+        split_path(head)
+    )
+
+    assert query_pool(["raw_pixels", "efficientnet_lite0"]) == QueryPool(None, "the whole catalogue")
+    pool = query_pool(["raw_pixels", "efficientnet_lite0_catalogue"])
+    assert pool.ids == [2, 3]
+    assert pool.description == "the 2 products held out of the training of efficientnet_lite0_catalogue"
 
 
 # --- perturbations --------------------------------------------------------------------------------------------------
@@ -211,11 +228,13 @@ def test_computed_vectors_are_cached_by_image(tmp_path: Path):
 
 @pytest.mark.django_db
 def test_the_command_writes_the_report(embedded_catalogue: EmbeddingSpace, tmp_path: Path):
+    """Raw pixels, the served model (its embedding space is complete) and a model whose weights may be missing."""
     out = tmp_path / "reports"
+    served = embedded_catalogue.backbone
 
     call_command(
         "evaluate_recommendations",
-        models="raw_pixels,efficientnet_lite0,resnet18",
+        models=f"raw_pixels,{served},resnet18",
         queries="200",
         k="10,5",
         serving_queries=40,
@@ -227,28 +246,31 @@ def test_the_command_writes_the_report(embedded_catalogue: EmbeddingSpace, tmp_p
 
     results = json.loads((out / "evaluation.json").read_text())
     assert results["options"]["photos"] == len(SAMPLE_PHOTO_IDS)
+    assert results["options"]["queries_from"] == query_pool(["raw_pixels", served, "resnet18"]).description
     models = results["models"]
-    raw, lite0 = models["raw_pixels"], models["efficientnet_lite0"]
-    assert raw["status"] == lite0["status"] == "ok"
+    raw, tested = models["raw_pixels"], models[served]
+    assert raw["status"] == tested["status"] == "ok"
     assert models["resnet18"]["status"] in {"ok", "unavailable"}
     assert models["resnet18"].get("reason", "x")
-    for model in (raw, lite0):
+    for result in (raw, tested):
         for attribute in ATTRIBUTES:
-            scores = model["leave_one_out"][attribute]
+            scores = result["leave_one_out"][attribute]
             assert {"precision@10", "recall@10", "map@10", "ndcg@10", "precision@5"} <= set(scores)
             assert 0 <= scores["recall@10"] <= scores["precision@10"] <= 1
-        assert set(model["photo_search"]) == set(PERTURBATIONS)
-    assert raw["leave_one_out"]["article_type"]["precision@10"] < lite0["leave_one_out"]["article_type"]["precision@10"]
+        assert set(result["photo_search"]) == set(PERTURBATIONS)
+    assert (
+        raw["leave_one_out"]["article_type"]["precision@10"] < tested["leave_one_out"]["article_type"]["precision@10"]
+    )
 
-    assert lite0["vectors"] == f"embedding space {embedded_catalogue.pk}"
+    assert tested["vectors"] == f"embedding space {embedded_catalogue.pk}"
     assert raw["index"] is None and raw["metadata_ranking"] is None
-    assert lite0["index"]["queries"] == 40 and lite0["index"]["recall@10"] > 0.9
-    assert lite0["index"]["median_ms"] > 0
-    assert set(lite0["metadata_ranking"]["on"]["precision@10"]) == set(ATTRIBUTES)
-    assert lite0["photo_search"]["original"]["recall@1"] >= 0.8
+    assert tested["index"]["queries"] == 40 and tested["index"]["recall@10"] > 0.9
+    assert tested["index"]["median_ms"] > 0
+    assert set(tested["metadata_ranking"]["on"]["precision@10"]) == set(ATTRIBUTES)
+    assert tested["photo_search"]["original"]["recall@1"] >= 0.8
 
     markdown = (out / "evaluation.md").read_text()
-    assert "| efficientnet_lite0 |" in markdown and "| raw_pixels |" in markdown
+    assert f"| {served} |" in markdown and "| raw_pixels |" in markdown
     for chart in ("precision_by_attribute.png", "photo_recall.png", "metadata_ranking.png", "perturbations.png"):
         assert f"({chart})" in markdown
         assert Image.open(out / chart).format == "PNG"

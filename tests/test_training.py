@@ -11,8 +11,8 @@ from recommendations.training import features
 from recommendations.training.catalogue import Catalogue, load_catalogue
 from recommendations.training.head import CatalogueHead, HeadConfig, SavedHead
 from recommendations.training.metrics import neighbours, precision_at_k
-from recommendations.training.pipeline import TrainingSetup, split_path, train_embedding_model
-from recommendations.training.splits import Split, duplicate_groups, split_by_group
+from recommendations.training.pipeline import TrainingSetup, train_embedding_model
+from recommendations.training.splits import Split, duplicate_groups, split_by_group, split_path
 from recommendations.training.train import TrainingOptions, train_head
 
 TUNED = "efficientnet_lite0_catalogue"
@@ -151,7 +151,7 @@ def test_short_training_improves_held_out_article_type_precision(tmp_path: Path)
         clean.take(train),
         [],
         {name: codes[train] for name, codes in catalogue.labels.items()},
-        TrainingOptions(epochs=15, batch_size=64),
+        TrainingOptions(epochs=30, batch_size=64),
         progress=False,
     )
     with torch.inference_mode():
@@ -185,11 +185,14 @@ def test_pipeline_writes_a_head_that_serves_and_reports_held_out_figures(tmp_pat
     )
 
     report = train_embedding_model(setup, catalogue, progress=False)
-    again = train_embedding_model(setup, catalogue, progress=False)  # from the cached features
+    said: list[str] = []
+    again = train_embedding_model(setup, catalogue, progress=False, say=said.append)
 
     assert report.weights_file == tmp_path / "weights" / "efficientnet_lite0_catalogue.pt"
-    assert Split.load(split_path(report.weights_file)) == report.split
-    assert report.version == load_backbone(TUNED, weights_dir=tmp_path / "weights").version == again.version
+    assert backbones.find_head(backbones.get_spec(TUNED), weights_dir=tmp_path / "weights") == report.weights_file
+    assert Split.load(split_path(report.weights_file)) == report.split == again.split
+    assert again.version == load_backbone(TUNED, weights_dir=tmp_path / "weights").version
+    assert sum(message.startswith("Reusing the") for message in said) == 3  # clean images, views, photo queries
     assert "held-out catalogue images" in report.photo_source
     assert set(report.tuned.precision) == {"article_type", "base_colour", "gender", "usage"}
     assert set(report.tuned.recall_by_perturbation) == {"crop", "rotation", "blur", "jpeg", "clutter"}

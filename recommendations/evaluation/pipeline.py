@@ -13,6 +13,7 @@ from recommendations.selectors import products_with_image
 
 from .catalogue import load_labels
 from .embedders import RAW_PIXELS, ModelUnavailable, load_embedder
+from .held_out import QueryPool, query_pool
 from .index_quality import evaluate_index
 from .leave_one_out import evaluate_leave_one_out
 from .metadata_ranking import evaluate_metadata_ranking
@@ -29,8 +30,8 @@ class EvaluationOptions:
     """How many products to sample as leave-one-out queries; None for all of them."""
     serving_queries: int = 300
     """How many of those also run the site's own search path (index recall, latency, metadata ranking)."""
-    query_ids: list[int] | None = None
-    """Sample the queries from these products only (e.g. a held-out split) instead of the whole catalogue."""
+    held_out_queries: bool = True
+    """Sample the queries from the products the tuned models held out (``held_out.query_pool``)."""
     photo_folders: list[Path] = field(default_factory=list)
     cache_dir: Path | None = None
     """Where vectors computed here are kept between runs; None to keep none."""
@@ -41,7 +42,8 @@ class EvaluationOptions:
 def run_evaluation(options: EvaluationOptions) -> dict:
     started = time.monotonic()
     catalogue_ids = np.array(sorted(products_with_image().values_list("pk", flat=True)), dtype=np.int64)
-    queries = sample_queries(catalogue_ids, options)
+    pool = query_pool(options.models) if options.held_out_queries else QueryPool(None, "the whole catalogue")
+    queries = sample_queries(catalogue_ids, pool.ids, options)
     photos = find_photos(options.photo_folders)
     known = set(catalogue_ids.tolist())
     in_catalogue = {product_id: path for product_id, path in photos.items() if product_id in known}
@@ -53,6 +55,7 @@ def run_evaluation(options: EvaluationOptions) -> dict:
             "models": options.models,
             "k": options.ks,
             "queries": len(queries),
+            "queries_from": pool.description,
             "serving_queries": min(options.serving_queries, len(queries)),
             "seed": options.seed,
             "photo_folders": [_shown(folder) for folder in options.photo_folders],
@@ -71,9 +74,10 @@ def _shown(path: Path) -> str:
     return os.path.relpath(path.resolve(), settings.BASE_DIR)
 
 
-def sample_queries(catalogue_ids: np.ndarray, options: EvaluationOptions) -> np.ndarray:
-    """A seeded sample, in random order: its first ``serving_queries`` are the serving sample."""
-    pool = catalogue_ids if options.query_ids is None else np.intersect1d(catalogue_ids, options.query_ids)
+def sample_queries(catalogue_ids: np.ndarray, pool_ids: list[int] | None, options: EvaluationOptions) -> np.ndarray:
+    """A seeded sample of ``pool_ids`` (all of ``catalogue_ids`` when None), in random order: its first
+    ``serving_queries`` are the serving sample."""
+    pool = catalogue_ids if pool_ids is None else np.intersect1d(catalogue_ids, pool_ids)
     shuffled = np.random.default_rng(options.seed).permutation(pool)
     return shuffled if options.queries is None else shuffled[: options.queries]
 

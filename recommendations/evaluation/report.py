@@ -54,7 +54,8 @@ def render_markdown(results: dict, charts: list[tuple[str, str]]) -> str:
         f"Generated {results['generated_at']} by `python manage.py evaluate_recommendations` "
         f"in {results['seconds']:.0f} s, "
         f"on {results['catalogue_products']:,} catalogue products with an image: leave-one-out with "
-        f"{options['queries']:,} sampled queries (seed {options['seed']}), the site's own search path with "
+        f"{options['queries']:,} queries sampled from {options['queries_from']} (seed {options['seed']}), "
+        f"the site's own search path with "
         f"{options['serving_queries']:,} of them, search by photo with {options['photos']} full-size photos "
         f"under {len(PERTURBATIONS)} perturbations.",
         "",

@@ -20,7 +20,7 @@ from recommendations.training.features import Features
 from recommendations.training.head import CatalogueHead, HeadConfig, SavedHead
 from recommendations.training.metrics import neighbours, precision_at_k, recall_at_k
 from recommendations.training.photo_queries import PhotoQueries, photo_queries
-from recommendations.training.splits import Split, duplicate_groups, split_by_group
+from recommendations.training.splits import Split, duplicate_groups, split_by_group, split_path
 from recommendations.training.train import TrainingOptions, train_head
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class TrainingSetup:
     weights_dir: Path | None  # the trunk's weights, as for serving
     input_size: int
     photo_dir: Path | None  # full-size photos <product id>.jpg: held out, never trained on
-    views: int = 1
+    views: int = 2
     held_out_fraction: float = 0.2
     duplicate_distance: float = 0.01
     head: HeadConfig = field(default_factory=HeadConfig)
@@ -108,6 +108,10 @@ def train_embedding_model(
     started = time.monotonic()
     labels = {name: catalogue.labels[name][train] for name in ATTRIBUTES}
     head = train_head(setup.head, clean.take(train), views, labels, setup.options, progress=progress)
+    weights_file = setup.out_dir / spec.file_name
+    SavedHead(setup.head, head.state_dict(), trunk.version, setup.input_size).save(weights_file)
+    split.save(split_path(weights_file))
+    head = SavedHead.load(weights_file).head()  # evaluate exactly what serving will load
     seconds["training"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -115,9 +119,6 @@ def train_embedding_model(
     baseline = evaluate(_unit(clean.trunk), _unit(photos.trunk), catalogue, groups, held_out, queries)
     seconds["evaluation"] = time.monotonic() - started
 
-    weights_file = setup.out_dir / spec.file_name
-    SavedHead(setup.head, head.state_dict(), trunk.version, setup.input_size).save(weights_file)
-    split.save(split_path(weights_file))
     return TrainingReport(
         weights_file=weights_file,
         split_file=split_path(weights_file),
@@ -141,11 +142,6 @@ def _views(cache: features.FeatureCache, catalogue: Catalogue, train: np.ndarray
 
     keys = [catalogue.shas[position] for position in train]
     return cache.get(f"view{view}-v{features.VIEWS_VERSION}-s{seed}", ids, keys, load)
-
-
-def split_path(weights_file: Path) -> Path:
-    """The held-out split is saved next to the head trained on it."""
-    return weights_file.with_name(f"{weights_file.stem}.split.json")
 
 
 def evaluate(

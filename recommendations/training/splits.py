@@ -33,6 +33,11 @@ class Split:
         return cls(**json.loads(path.read_text()))
 
 
+def split_path(weights_file: Path) -> Path:
+    """The held-out split is saved next to the head trained on it."""
+    return weights_file.with_name(f"{weights_file.stem}.split.json")
+
+
 def duplicate_groups(shas: list[str], vectors: np.ndarray, *, max_distance: float) -> np.ndarray:
     """A group number per image: byte-identical images, and images within ``max_distance`` (cosine) of each
     other, transitively, share one.

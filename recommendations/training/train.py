@@ -20,13 +20,13 @@ ATTRIBUTE_WEIGHTS = {"article_type": 1.0, "base_colour": 1.0, "gender": 0.5, "us
 @dataclass(frozen=True)
 class TrainingOptions:
     epochs: int = 10
-    batch_size: int = 512
+    batch_size: int = 256
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
     # Normalised-softmax classifiers: logits are this scale times a cosine.
     classifier_scale: float = 16.0
     # The views' InfoNCE term: a view must be nearer its own catalogue image than any other in the batch.
-    instance_weight: float = 1.0
+    instance_weight: float = 0.5
     temperature: float = 0.07
     attribute_weights: dict[str, float] = field(default_factory=lambda: dict(ATTRIBUTE_WEIGHTS))
     seed: int = 0
@@ -91,7 +91,7 @@ def train_head(
 
 @dataclass(frozen=True)
 class _Tensors:
-    # Half precision until a batch is taken: the views of the whole catalogue fit in memory twice over.
+    # Half precision until a batch is taken: half the memory for the views of the whole catalogue.
     trunk: torch.Tensor  # (V + 1, N, trunk_dim): the clean features, then each view's
     colour: torch.Tensor  # (V + 1, N, COLOUR_DIM)
     labels: dict[str, torch.Tensor]

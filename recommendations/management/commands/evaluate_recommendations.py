@@ -32,6 +32,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--queries", default="2000", help="Leave-one-out queries sampled, or 'all' (default 2000).")
         parser.add_argument(
+            "--queries-from",
+            choices=["held-out", "catalogue"],
+            default="held-out",
+            help="Sample the queries from the products the tuned models never trained on (default), or from the "
+            "whole catalogue. With no tuned model evaluated, both mean the whole catalogue.",
+        )
+        parser.add_argument(
             "--serving-queries",
             type=int,
             default=300,
@@ -68,6 +75,7 @@ class Command(BaseCommand):
             ks=[_whole_number(k, "--k") for k in options["k"].split(",")],
             queries=queries,
             serving_queries=options["serving_queries"],
+            held_out_queries=options["queries_from"] == "held-out",
             photo_folders=photo_folders,
             cache_dir=options["cache_dir"],
             seed=options["seed"],

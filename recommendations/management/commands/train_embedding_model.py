@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--epochs", type=int, default=TrainingOptions.epochs)
         parser.add_argument("--seed", type=int, default=TrainingOptions.seed, help="Seeds the split and training.")
         parser.add_argument(
-            "--views", type=int, default=1, help="Photo-like views per training product (each a pass of the trunk)."
+            "--views", type=int, default=2, help="Photo-like views per training product (each a pass of the trunk)."
         )
         parser.add_argument("--held-out", type=float, default=0.2, help="Share of duplicate groups held out.")
         parser.add_argument(
