@@ -109,8 +109,9 @@ def main() -> None:
     print(f"Load average before: {os.getloadavg()[0]:.2f}")
     ceiling = sgemm_gflops()
     print(f"fp32 SGEMM ceiling measured now: {ceiling:.0f} GFLOP/s")
+    width = max(len(model) for model in args.models.split(",")) + 2
     header = (
-        f"{'model':<19}{'weights':<9}{'runtime':<12}{'batch':>6}{'small':>8}{'x eager':>8}"
+        f"{'model':<{width}}{'weights':<9}{'runtime':<12}{'batch':>6}{'small':>8}{'x eager':>8}"
         f"{'full-size':>10}{'x eager':>8}{'cos min':>9}{'cos mean':>9}{'%SGEMM':>8}"
     )
     print(header)
@@ -138,14 +139,14 @@ def main() -> None:
                 eager.setdefault(batch_size, speeds)
                 ratios = [speed / base for speed, base in zip(speeds, eager[batch_size], strict=True)]
                 print(
-                    f"{model:<19}{weights:<9}{runtime_name:<12}{batch_size:>6}{speeds[0]:>8.1f}{ratios[0]:>8.2f}"
+                    f"{model:<{width}}{weights:<9}{runtime_name:<12}{batch_size:>6}{speeds[0]:>8.1f}{ratios[0]:>8.2f}"
                     f"{speeds[1]:>10.1f}{ratios[1]:>8.2f}{cosines.min():>9.5f}{cosines.mean():>9.5f}"
                     f"{100 * speeds[0] * gflops / ceiling:>7.0f}%",
                     flush=True,
                 )
         decode = decode_per_second(encoder, small[:500]), decode_per_second(encoder, hires)
         print(
-            f"{model:<19}{'':<9}{'decode only':<12}{1:>6}{decode[0]:>8.1f}{'':>8}{decode[1]:>10.1f}"
+            f"{model:<{width}}{'':<9}{'decode only':<12}{1:>6}{decode[0]:>8.1f}{'':>8}{decode[1]:>10.1f}"
             f"{'':>34}  ({gflops:.2f} GFLOP/image at {backbone.preprocessor.size}px)"
         )
     print(f"Load average after: {os.getloadavg()[0]:.2f}. 'decode only' is one thread, without the model.")
