@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from PIL import Image
 
 from recommendations.evaluation import metrics
@@ -224,6 +224,19 @@ def test_computed_vectors_are_cached_by_image(tmp_path: Path):
 
 
 # --- the command ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_split_from_another_catalogue_is_refused_with_advice(tmp_path: Path, settings):
+    settings.EMBEDDING_WEIGHTS_DIR = tmp_path
+    head = tmp_path / "efficientnet_lite0_catalogue.pt"
+    head.write_bytes(b"a head")
+    Split(seed=0, held_out_fraction=0.5, duplicate_distance=0.01, train_ids=[1], held_out_ids=[999999]).save(
+        split_path(head)
+    )
+
+    with pytest.raises(CommandError, match=r"none of the 1 products held out .* --queries-from catalogue"):
+        call_command("evaluate_recommendations", models="raw_pixels,efficientnet_lite0_catalogue", out=tmp_path)
 
 
 @pytest.mark.django_db

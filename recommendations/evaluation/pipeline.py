@@ -44,6 +44,8 @@ def run_evaluation(options: EvaluationOptions) -> dict:
     catalogue_ids = np.array(sorted(products_with_image().values_list("pk", flat=True)), dtype=np.int64)
     pool = query_pool(options.models) if options.held_out_queries else QueryPool(None, "the whole catalogue")
     queries = sample_queries(catalogue_ids, pool.ids, options)
+    if not len(queries):
+        raise ValueError(f"No queries: none of {pool.description} is in this catalogue.")
     photos = find_photos(options.photo_folders)
     known = set(catalogue_ids.tolist())
     in_catalogue = {product_id: path for product_id, path in photos.items() if product_id in known}

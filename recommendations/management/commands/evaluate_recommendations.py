@@ -81,7 +81,10 @@ class Command(BaseCommand):
             seed=options["seed"],
             progress=options["verbosity"] > 0,
         )
-        results = run_evaluation(evaluation)
+        try:
+            results = run_evaluation(evaluation)
+        except ValueError as error:
+            raise CommandError(f"{error} Use --queries-from catalogue, or train the tuned model here.") from error
         write_report(results, options["out"])
         self.stdout.write("\n".join(summary_table(results["models"], evaluation.ks[0])))
         for name, model in results["models"].items():
