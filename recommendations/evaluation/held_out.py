@@ -14,6 +14,9 @@ class QueryPool:
     description: str
 
 
+WHOLE_CATALOGUE = QueryPool(None, "the whole catalogue")
+
+
 def query_pool(models: list[str]) -> QueryPool:
     """The products held out by every tuned model among ``models`` whose head is here, so that each model is
     scored on the same queries and a tuned one never on a product it learnt; the whole catalogue when none is.
@@ -29,5 +32,5 @@ def query_pool(models: list[str]) -> QueryPool:
         held_out = ids if held_out is None else held_out & ids
         tuned.append(name)
     if held_out is None:
-        return QueryPool(None, "the whole catalogue")
+        return WHOLE_CATALOGUE
     return QueryPool(sorted(held_out), f"the {len(held_out):,} products held out of the training of {', '.join(tuned)}")

@@ -13,7 +13,7 @@ from recommendations.selectors import products_with_image
 
 from .catalogue import load_labels
 from .embedders import RAW_PIXELS, ModelUnavailable, load_embedder
-from .held_out import QueryPool, query_pool
+from .held_out import WHOLE_CATALOGUE, query_pool
 from .index_quality import evaluate_index
 from .leave_one_out import evaluate_leave_one_out
 from .metadata_ranking import evaluate_metadata_ranking
@@ -42,7 +42,7 @@ class EvaluationOptions:
 def run_evaluation(options: EvaluationOptions) -> dict:
     started = time.monotonic()
     catalogue_ids = np.array(sorted(products_with_image().values_list("pk", flat=True)), dtype=np.int64)
-    pool = query_pool(options.models) if options.held_out_queries else QueryPool(None, "the whole catalogue")
+    pool = query_pool(options.models) if options.held_out_queries else WHOLE_CATALOGUE
     queries = sample_queries(catalogue_ids, pool.ids, options)
     if not len(queries):
         raise ValueError(f"No queries: none of {pool.description} is in this catalogue.")

@@ -6,12 +6,13 @@ import numpy as np
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from recommendations.evaluation.catalogue import ATTRIBUTES as EVALUATED_ATTRIBUTES
+from recommendations.evaluation.catalogue import MISSING
 from recommendations.preprocessing import open_image, to_rgb_on_white
 from recommendations.selectors import products_with_image
 
-# The labels the tuned embedding learns to share between neighbours.
-ATTRIBUTES = ("article_type", "base_colour", "gender", "usage", "sub_category")
-MISSING = -1
+# The labels the tuned embedding learns to share between neighbours: those the evaluation measures.
+ATTRIBUTES = tuple(EVALUATED_ATTRIBUTES)
 
 
 @dataclass(frozen=True)
