@@ -218,6 +218,11 @@ SEARCH_PHOTO_MAX_PIXELS = env_int("SEARCH_PHOTO_MAX_PIXELS", 50_000_000)
 # Longer side, in pixels, that a photo is reduced to before it is embedded: the level of detail of
 # the catalogue's own 60x80 images (see benchmarks/photo_search_recall.py); 0 keeps every pixel.
 SEARCH_PHOTO_DETAIL = env_int("SEARCH_PHOTO_DETAIL", 80)
+# Parts of the photo searched besides the whole: boxes of these shares of its sides on a 3x3 grid, so that a
+# product filling only part of a busy photo is also seen on its own (none: the whole photo only).
+SEARCH_PHOTO_PARTS = [float(share) for share in env_list("SEARCH_PHOTO_PARTS", "0.8,0.65")]
+# Added to the cosine distance of what a part finds: the whole photo wins a near tie.
+SEARCH_PHOTO_PART_HANDICAP = env_float("SEARCH_PHOTO_PART_HANDICAP", 0.0)
 # Keep searched photos in the media storage (photo-searches/); by default they are gone after the request.
 SEARCH_PHOTO_KEEP_UPLOADS = env_bool("SEARCH_PHOTO_KEEP_UPLOADS", False)
 # Uploads up to the limit stay in memory: a searched photo never touches the disk unless kept.

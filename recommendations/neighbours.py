@@ -104,3 +104,20 @@ def nearest(space: EmbeddingSpace, query: QueryVector, *, limit: int, scope: Sco
     # relaxed_order may return the scanned rows slightly out of order.
     found.sort(key=lambda row: (row.distance, row.product_id))
     return [Neighbour(row.product, float(row.distance), from_vector_bytes(row.vector_data)) for row in found]
+
+
+def nearest_to_any(
+    space: EmbeddingSpace, queries: list[tuple[QueryVector, float]], *, limit: int, scope: Scope | None = None
+) -> list[Neighbour]:
+    """``nearest`` for several queries at once, each ``(vector, handicap)``: a product's distance is its
+    smallest over the queries, each query's plus its handicap."""
+    if len(queries) == 1 and not queries[0][1]:
+        return nearest(space, queries[0][0], limit=limit, scope=scope)
+    best: dict[int, Neighbour] = {}
+    for query, handicap in queries:
+        for neighbour in nearest(space, query, limit=limit, scope=scope):
+            distance = neighbour.distance + handicap
+            kept = best.get(neighbour.product.pk)
+            if kept is None or distance < kept.distance:
+                best[neighbour.product.pk] = Neighbour(neighbour.product, distance, neighbour.vector)
+    return sorted(best.values(), key=lambda neighbour: (neighbour.distance, neighbour.product.pk))[:limit]

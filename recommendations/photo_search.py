@@ -4,7 +4,7 @@ from PIL import Image
 
 from .models import EmbeddingSpace
 from .neighbours import Scope
-from .photos import Crop, query_image
+from .photos import Crop, query_images
 from .ranking import SimilarItem
 from .selectors import photo_matches, serving_space
 from .services import get_encoder
@@ -19,8 +19,8 @@ def search_by_photo(
 ) -> list[SimilarItem]:
     """The products that look most like the (cropped) photo, best first, one card per duplicate group."""
     space = _photo_space()
-    vector = get_encoder(space.backbone).encode_one(query_image(image, crop))
-    return photo_matches(vector, space=space, k=k, scope=scope)
+    vectors = get_encoder(space.backbone).encode(query_images(image, crop)).vectors
+    return photo_matches(vectors, space=space, k=k, scope=scope)
 
 
 def _photo_space() -> EmbeddingSpace:

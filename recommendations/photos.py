@@ -15,6 +15,8 @@ from .preprocessing import to_rgb_on_white
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 # A crop smaller than this share of a side is a slip of the finger, not a selection.
 MIN_CROP_SIDE = 0.02
+# Where the parts of a photo searched lie along each side: at the start, the middle and the end.
+PART_POSITIONS = (0.0, 0.5, 1.0)
 
 
 class PhotoError(ValueError):
@@ -91,6 +93,29 @@ def open_photo(upload: BinaryIO, *, size: int | None = None) -> Image.Image:
             f"The photo could not be read: it is damaged or incomplete ({_reason(error)}). Try another file."
         ) from error
     return ImageOps.exif_transpose(image)
+
+
+def query_images(image: Image.Image, crop: Crop | None = None) -> list[Image.Image]:
+    """``query_image`` of the (cropped) photo, then of each of its parts (``SEARCH_PHOTO_PARTS``).
+
+    A shopper's photo often shows the product on a busy background, filling only part of the picture; a
+    part that frames it is nearer its catalogue image than the whole photo is. The search takes, for each
+    product, the best match of any of them (``SEARCH_PHOTO_PART_HANDICAP`` added to the parts' distances).
+    """
+    if crop is not None:
+        image = crop.apply(image)
+    parts = [
+        Crop(left=(1 - share) * x, top=(1 - share) * y, width=share, height=share)
+        for share in settings.SEARCH_PHOTO_PARTS
+        for y in PART_POSITIONS
+        for x in PART_POSITIONS
+    ]
+    return [query_image(image), *(query_image(part.apply(image)) for part in parts)]
+
+
+def handicaps(count: int) -> list[float]:
+    """What is added to the distances found by each of ``count`` query images, the whole photo's first."""
+    return [0.0] + [settings.SEARCH_PHOTO_PART_HANDICAP] * (count - 1)
 
 
 def query_image(image: Image.Image, crop: Crop | None = None) -> Image.Image:

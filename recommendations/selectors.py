@@ -12,7 +12,8 @@ from shop.models import Product
 from shop.selectors import ProductFilters
 
 from .models import EmbeddingSpace, ProductEmbedding
-from .neighbours import Scope, nearest
+from .neighbours import Scope, nearest_to_any
+from .photos import handicaps
 from .ranking import SimilarItem, collapse_duplicates, metadata_boost, reasons
 from .vector_index import QueryVector, stored_vector
 
@@ -110,21 +111,25 @@ def similar_products(
     scope = (options or SimilarOptions()).scope_for(product)
     pool = max(k * POOL_FACTOR, settings.SIMILAR_ITEMS_RERANK_POOL if metadata_ranking else 0)
     return _ranked(
-        space, stored_vector(space, product.pk), k=k, pool=pool, scope=scope, product=product, weights=weights
+        space, [(stored_vector(space, product.pk), 0.0)], k=k, pool=pool, scope=scope, product=product, weights=weights
     )
 
 
 def photo_matches(
-    vector: Sequence[float], *, space: EmbeddingSpace, k: int | None = None, scope: Scope | None = None
+    vectors: Sequence[Sequence[float]], *, space: EmbeddingSpace, k: int | None = None, scope: Scope | None = None
 ) -> list[SimilarItem]:
-    """The ``k`` products that look most like a photo embedded in ``space``, best first."""
+    """The ``k`` products that look most like a photo embedded in ``space``, best first.
+
+    ``vectors`` are the whole photo's and then its parts' (``photos.query_images``).
+    """
     k = k or settings.SIMILAR_ITEMS_COUNT
-    return _ranked(space, vector, k=k, pool=k * POOL_FACTOR, scope=scope or Scope())
+    queries = list(zip(vectors, handicaps(len(vectors)), strict=True))
+    return _ranked(space, queries, k=k, pool=k * POOL_FACTOR, scope=scope or Scope())
 
 
 def _ranked(
     space: EmbeddingSpace,
-    query: QueryVector,
+    queries: list[tuple[QueryVector, float]],
     *,
     k: int,
     pool: int,
@@ -134,7 +139,7 @@ def _ranked(
 ) -> list[SimilarItem]:
     threshold = settings.SIMILAR_ITEMS_DUPLICATE_DISTANCE
     while True:
-        neighbours = nearest(space, query, limit=pool, scope=scope)
+        neighbours = nearest_to_any(space, queries, limit=pool, scope=scope)
         if product is not None:
             # Nearly the same picture as the product itself is no recommendation.
             neighbours = [n for n in neighbours if n.distance > threshold]

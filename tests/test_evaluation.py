@@ -1,4 +1,4 @@
-"""The evaluation of the image models: metrics on hand-computed cases, perturbations, and the command end to end."""
+"""The evaluation of the image models: metrics on hand-computed cases, and the command end to end."""
 
 import json
 import math
@@ -16,11 +16,10 @@ from recommendations.evaluation.embedders import RawPixelEncoder
 from recommendations.evaluation.exact_search import top_k
 from recommendations.evaluation.held_out import QueryPool, query_pool
 from recommendations.evaluation.leave_one_out import evaluate_leave_one_out, relevant_counts
-from recommendations.evaluation.perturbations import PERTURBATIONS, perturb, product_mask
 from recommendations.evaluation.pipeline import EvaluationOptions, sample_queries
 from recommendations.evaluation.vectors import ModelVectors, catalogue_vectors
 from recommendations.models import EmbeddingSpace
-from recommendations.photos import open_photo
+from recommendations.perturbations import PERTURBATIONS
 from recommendations.training.splits import Split, split_path
 
 HIRES_DIR = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"
@@ -151,49 +150,6 @@ def test_the_queries_come_from_the_products_a_tuned_model_held_out(tmp_path: Pat
     pool = query_pool(["raw_pixels", "efficientnet_lite0_catalogue"])
     assert pool.ids == [2, 3]
     assert pool.description == "the 2 products held out of the training of efficientnet_lite0_catalogue"
-
-
-# --- perturbations --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def photo() -> Image.Image:
-    with (HIRES_DIR / f"{SAMPLE_PHOTO_IDS[0]}.jpg").open("rb") as upload:
-        return open_photo(upload)
-
-
-def test_perturbations_are_deterministic(photo: Image.Image):
-    for name in PERTURBATIONS:
-        first = perturb(photo, name, seed=3, photo_id=1)
-        again = perturb(photo, name, seed=3, photo_id=1)
-        assert np.array_equal(np.asarray(first), np.asarray(again)), name
-
-    moved = [perturb(photo, "offset_crop", seed=seed, photo_id=1) for seed in range(3)]
-    assert len({np.asarray(image).tobytes() for image in moved}) == 3
-
-
-def test_perturbations_change_the_photo_with_the_right_sizes(photo: Image.Image):
-    width, height = photo.size
-    pixels = np.asarray(photo.convert("RGB"), dtype=np.int16)
-    images = {name: perturb(photo, name, seed=0, photo_id=1) for name in PERTURBATIONS}
-
-    assert np.array_equal(np.asarray(images["original"]), np.asarray(photo))
-    assert images["centre_crop"].size == images["offset_crop"].size == (round(0.75 * width), round(0.75 * height))
-    rotated = images["rotation"]
-    assert rotated.width > width and rotated.height > height  # expanded to keep the corners
-    for name in ("blur", "jpeg_q10", "cluttered_background"):
-        assert images[name].size == photo.size, name
-        changed = np.abs(np.asarray(images[name].convert("RGB"), dtype=np.int16) - pixels).mean()
-        assert changed > 2, name
-
-
-def test_the_cluttered_background_replaces_the_white_around_the_product(photo: Image.Image):
-    mask = np.asarray(product_mask(photo)) > 128
-    cluttered = np.asarray(perturb(photo, "cluttered_background", seed=0, photo_id=1))
-
-    assert 0.05 < mask.mean() < 0.9  # the product is found, and is not the whole photo
-    # The corners were white; now at most a small share of the scene is.
-    assert (cluttered.min(axis=2) > 235).mean() < 0.1
 
 
 # --- vectors ---------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import override_settings
 from PIL import Image
 
-from recommendations.photos import Crop, PhotoError, open_photo, query_image
+from recommendations.photos import Crop, PhotoError, open_photo, query_image, query_images
 
 HIRES_DIR = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"
 
@@ -212,3 +212,20 @@ def test_impossible_crop_boxes_are_refused(box: tuple[float, ...], message: str)
         Crop(*box)
     assert message in error.value.message
     assert error.value.status == 400
+
+
+def test_a_photo_is_searched_whole_and_by_parts_each_at_the_catalogues_detail():
+    image = Image.new("RGB", (1200, 1600), "white")
+    image.paste((200, 30, 30), (0, 0, 300, 400))  # something red in the top left corner only
+
+    with override_settings(SEARCH_PHOTO_PARTS=[0.8, 0.5]):
+        images = query_images(image, Crop(left=0.0, top=0.0, width=1.0, height=0.5))
+
+    assert len(images) == 1 + 2 * 9
+    assert np.array_equal(np.asarray(images[0]), np.asarray(query_image(image.crop((0, 0, 1200, 800)))))
+    assert all(max(part.size) == settings.SEARCH_PHOTO_DETAIL for part in images)
+    # The half-size part at the top left holds the red square; the one at the bottom right does not.
+    reddest = [np.asarray(part)[..., 1].min() for part in images]
+    assert reddest[10] < 100 and reddest[18] > 200
+    with override_settings(SEARCH_PHOTO_PARTS=[]):
+        assert len(query_images(image)) == 1

@@ -9,7 +9,14 @@ from django.db.models import Count
 from django.test import override_settings
 
 from recommendations.models import EmbeddingSpace, ProductEmbedding
-from recommendations.neighbours import Neighbour, Scope, index_scan_settings, nearest, neighbours_query
+from recommendations.neighbours import (
+    Neighbour,
+    Scope,
+    index_scan_settings,
+    nearest,
+    nearest_to_any,
+    neighbours_query,
+)
 from recommendations.ranking import collapse_duplicates
 from recommendations.selectors import SimilarOptions, similar_products
 from recommendations.vector_index import from_vector_bytes, index_name, stored_vector, vector_bytes
@@ -195,6 +202,23 @@ def test_photo_style_queries_can_filter_by_any_facet(space: EmbeddingSpace) -> N
     assert len(neighbours) == 20
     assert {n.product.master_category for n in neighbours} == {"Accessories"}
     assert {n.product.gender for n in neighbours} <= {"Men", "Unisex"}
+
+
+def test_several_queries_rank_each_product_by_its_best_match_with_the_handicaps(space: EmbeddingSpace) -> None:
+    first, second = Product.objects.filter(article_type="Watches").exclude(image="").order_by("pk")[:2]
+    queries = [(vector_of(space, first.pk), 0.0), (vector_of(space, second.pk), 0.05)]
+
+    found = nearest_to_any(space, queries, limit=30)
+
+    assert len(found) == 30 and found[0].distance < 1e-4  # the first query's own product (or a copy)
+    assert [n.distance for n in found] == sorted(n.distance for n in found)
+    assert abs(next(n for n in found if n.product.pk == second.pk).distance - 0.05) < 1e-4
+    for neighbour in found:
+        best = min(1 - float(neighbour.vector @ vector) + handicap for vector, handicap in queries)
+        assert abs(neighbour.distance - best) < 1e-4
+    # Nothing nearer to either query was left out.
+    alone = nearest(space, queries[1][0], limit=30)
+    assert {n.product.pk for n in alone if n.distance + 0.05 < found[-1].distance} <= {n.product.pk for n in found}
 
 
 def test_reasons_name_the_attributes_shared_with_the_product(space: EmbeddingSpace) -> None:

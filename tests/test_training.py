@@ -6,6 +6,7 @@ import torch
 
 from recommendations import backbones
 from recommendations.backbones import WeightsError, load_backbone
+from recommendations.perturbations import PERTURBATIONS
 from recommendations.runtimes import OnnxRuntime, TorchRuntime
 from recommendations.training import features
 from recommendations.training.catalogue import Catalogue, load_catalogue
@@ -195,5 +196,5 @@ def test_pipeline_writes_a_head_that_serves_and_reports_held_out_figures(tmp_pat
     assert sum(message.startswith("Reusing the") for message in said) == 3  # clean images, views, photo queries
     assert "held-out catalogue images" in report.photo_source
     assert set(report.tuned.precision) == {"article_type", "base_colour", "gender", "usage"}
-    assert set(report.tuned.recall_by_perturbation) == {"crop", "rotation", "blur", "jpeg", "clutter"}
+    assert set(report.tuned.recall_by_perturbation) == set(PERTURBATIONS)
     assert all(0 <= value <= 1 for value in [*report.tuned.precision.values(), *report.trunk.recall.values()])

@@ -34,3 +34,12 @@ def top_k(
         if progress is not None:
             progress.update(len(similarities))
     return result
+
+
+def top_k_of_any(vectors: np.ndarray, queries: np.ndarray, handicaps: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` rows of ``vectors`` nearest to any of ``queries``, best first, as ``nearest_to_any`` ranks
+    them: a row's distance is its smallest over the queries, each query's plus its handicap."""
+    k = min(k, len(vectors))
+    distances = (1.0 - vectors @ queries.T + handicaps[np.newaxis, :]).min(axis=1)
+    best = np.argpartition(distances, k - 1)[:k]
+    return best[np.argsort(distances[best], kind="stable")]

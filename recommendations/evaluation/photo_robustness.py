@@ -8,13 +8,13 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from recommendations.photos import open_photo, query_image
+from recommendations.perturbations import PERTURBATIONS, perturb
+from recommendations.photos import handicaps, open_photo, query_images
 
 from . import metrics
 from .catalogue import CatalogueLabels
 from .embedders import Embedder
-from .exact_search import top_k
-from .perturbations import PERTURBATIONS, perturb
+from .exact_search import top_k_of_any
 from .vectors import ModelVectors
 
 PHOTO_NAME = re.compile(r"^(\d+)\.jpe?g$", re.IGNORECASE)
@@ -25,8 +25,9 @@ RECALL_KS = (1, 5, 10)
 class PhotoQuery:
     product_id: int
     perturbation: str
-    image: Image.Image
-    """As ``query_image()`` hands it to the model: RGB, reduced to the catalogue's level of detail."""
+    images: list[Image.Image]
+    """As ``query_images()`` hands them to the model: the whole photo and its parts, RGB, reduced to the
+    catalogue's level of detail."""
 
 
 def find_photos(folders: list[Path]) -> dict[int, Path]:
@@ -46,8 +47,8 @@ def photo_queries(photos: dict[int, Path], *, seed: int, progress: bool = False)
         with path.open("rb") as upload:
             photo = open_photo(upload)
         for name in PERTURBATIONS:
-            image = query_image(perturb(photo, name, seed=seed, photo_id=product_id))
-            queries.append(PhotoQuery(product_id=product_id, perturbation=name, image=image))
+            images = query_images(perturb(photo, name, seed=seed, photo_id=product_id))
+            queries.append(PhotoQuery(product_id=product_id, perturbation=name, images=images))
     return queries
 
 
@@ -59,7 +60,8 @@ def evaluate_photo_search(
     *,
     progress: bool = False,
 ) -> dict[str, dict[str, float | int]]:
-    """Recall@1/5/10 of the photographed product per perturbation, by exact search over ``vectors``.
+    """Recall@1/5/10 of the photographed product per perturbation, by exact search over ``vectors`` ranked as
+    search by photo ranks (the best of the whole photo and its parts).
 
     A hit is the product itself or one with a byte-identical image. Photos of products that have no vector
     in ``vectors`` are left out.
@@ -68,13 +70,17 @@ def evaluate_photo_search(
     queries = [query for query in queries if query.product_id in embedded_ids]
     if not queries:
         return {}
-    embedded = np.stack(
+    retrieved = np.stack(
         [
-            embedder.encode_one(query.image)
+            top_k_of_any(
+                vectors.vectors,
+                embedder.encode(query.images).vectors,
+                np.array(handicaps(len(query.images))),
+                max(RECALL_KS),
+            )
             for query in tqdm(queries, desc=f"{vectors.model}: photo queries", unit=" q", disable=not progress)
         ]
     )
-    retrieved = top_k(vectors.vectors, embedded, max(RECALL_KS))
     wanted = labels.groups[labels.rows([query.product_id for query in queries])]
     hits = labels.groups[retrieved] == wanted[:, np.newaxis]
     perturbations = np.array([query.perturbation for query in queries])

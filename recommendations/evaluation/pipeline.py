@@ -63,6 +63,8 @@ def run_evaluation(options: EvaluationOptions) -> dict:
             "photo_folders": [_shown(folder) for folder in options.photo_folders],
             "photos": len(in_catalogue),
             "photos_not_in_catalogue": len(photos) - len(in_catalogue),
+            "photo_parts": settings.SEARCH_PHOTO_PARTS,
+            "photo_part_handicap": settings.SEARCH_PHOTO_PART_HANDICAP,
             "example_photo": _shown(min(in_catalogue.items())[1]) if in_catalogue else None,
         },
         "models": {name: evaluate_model(name, queries, queries_by_photo, options) for name in options.models},

@@ -6,8 +6,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
+from recommendations.perturbations import PERTURBATIONS
+
 from .catalogue import ATTRIBUTES
-from .perturbations import PERTURBATIONS
 from .photo_robustness import RECALL_KS
 
 DPI = 80

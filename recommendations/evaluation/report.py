@@ -7,11 +7,11 @@ from pathlib import Path
 from django.conf import settings
 from PIL import Image
 
+from recommendations.perturbations import PERTURBATIONS, perturb
 from recommendations.photos import open_photo
 
 from . import plots
 from .catalogue import ATTRIBUTES
-from .perturbations import PERTURBATIONS, perturb
 from .photo_robustness import PHOTO_NAME, RECALL_KS
 
 EXAMPLE_HEIGHT = 200  # pixels of each perturbed photo in perturbations.png
@@ -95,10 +95,12 @@ def render_markdown(results: dict, charts: list[tuple[str, str]]) -> str:
         "## Search by photo",
         "",
         f"{options['photos']} full-size photos named `<product id>.jpg`{_left_out(options)}, decoded and reduced "
-        "like a shopper's upload (`open_photo`, `query_image`), each as it is and spoilt: a centred crop of 75% "
+        "like a shopper's upload (`open_photo`, `query_images`), each as it is and spoilt: a centred crop of 75% "
         "of each side, the same crop anywhere, a rotation by 5-10 degrees on white, a Gaussian blur of 1.5% of the "
         "longer side, JPEG re-compression at quality 10, and the product cut out and pasted at 60-80% size onto a "
-        "busy scene. A hit is the product itself or one with its byte-identical image, by exact search.",
+        "busy scene. Each photo is searched as search by photo does it: whole and by parts "
+        f"({_parts(options)}), each product ranked by its best match. A hit is the product itself or one with its "
+        "byte-identical image, by exact search.",
         "",
         *photo_table(models),
         "",
@@ -215,6 +217,16 @@ def _rounded(value: object) -> object:
     if isinstance(value, list):
         return [_rounded(item) for item in value]
     return value
+
+
+def _parts(options: dict) -> str:
+    shares = options["photo_parts"]
+    if not shares:
+        return "no parts: `SEARCH_PHOTO_PARTS` is empty"
+    return (
+        f"boxes of {', '.join(f'{share:.0%}' for share in shares)} of each side on a 3x3 grid, their distances "
+        f"plus {options['photo_part_handicap']:g}"
+    )
 
 
 def _left_out(options: dict) -> str:

@@ -20,7 +20,7 @@ from recommendations.runtimes import OnnxRuntime, cpu_threads
 from recommendations.training.head import thumbnails
 
 # Bump when the views change (training_view, photo reduction): cached view features then no longer apply.
-VIEWS_VERSION = 2
+VIEWS_VERSION = 3
 
 Run = Callable[[np.ndarray], np.ndarray]
 """uint8 pixels ``(N, size, size, 3)`` -> the trunk's pooled features ``(N, dim)``, not normalised."""
@@ -29,7 +29,7 @@ Run = Callable[[np.ndarray], np.ndarray]
 @dataclass(frozen=True)
 class Features:
     trunk: np.ndarray  # (N, dim) float32
-    thumbnails: np.ndarray  # (N, 3, side, side) float32, what colour_features reads
+    thumbnails: np.ndarray  # (N, 3, side, side) float32, what the head reads colours and layout from
 
     def __len__(self) -> int:
         return len(self.trunk)

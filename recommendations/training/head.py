@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # Bump when the file's layout changes.
-FILE_FORMAT = 1
+FILE_FORMAT = 2
 # Side of the pixel summary the colour features are read from: coarse enough to be cheap, fine enough for a stripe.
 THUMBNAIL_SIDE = 24
 # A pixel whose darkest channel is above WHITE_LEVEL is studio background; below it by WHITE_MARGIN, item.
@@ -37,6 +37,9 @@ class HeadConfig:
     instance_dim: int = 128
     # The instance part's length: how much it counts in a cosine against the semantic part (1).
     instance_scale: float = 0.2
+    # The head also sees the picture's layout, mean colours on a grid this many cells a side (0: not at all):
+    # what a blurred photo still shares with its catalogue image when the trunk's features have drifted.
+    layout_side: int = 8
 
     @property
     def output_dim(self) -> int:
@@ -65,13 +68,28 @@ def colour_features(thumbnail: torch.Tensor) -> torch.Tensor:
     return torch.cat([item_histogram.sqrt(), histogram.sqrt(), mean_colour, covered / pixels.shape[1]], dim=1)
 
 
+def layout_features(thumbnail: torch.Tensor, side: int) -> torch.Tensor:
+    """Thumbnails ``(N, 3, size, size)`` -> ``(N, 3 * side * side)``: the mean colours on a coarse grid,
+    centred and of unit length, so that only the pattern counts, not the exposure."""
+    grid = F.adaptive_avg_pool2d(thumbnail, side).flatten(1)
+    return F.normalize(grid - grid.mean(dim=1, keepdim=True), dim=1)
+
+
+def picture_features(thumbnail: torch.Tensor, config: HeadConfig) -> torch.Tensor:
+    """What the head reads from the pixels besides the trunk's features: colours, and the layout if asked."""
+    colour = colour_features(thumbnail)
+    if not config.layout_side:
+        return colour
+    return torch.cat([colour, layout_features(thumbnail, config.layout_side)], dim=1)
+
+
 class CatalogueHead(nn.Module):
     """(trunk features ``(N, trunk_dim)``, thumbnails ``(N, 3, side, side)``) -> embedding ``(N, output_dim)``."""
 
     def __init__(self, config: HeadConfig) -> None:
         super().__init__()
         self.config = config
-        inputs = config.trunk_dim + COLOUR_DIM
+        inputs = config.trunk_dim + COLOUR_DIM + 3 * config.layout_side**2
         self.project = nn.Sequential(
             nn.BatchNorm1d(inputs),
             nn.Linear(inputs, config.hidden),
@@ -82,11 +100,11 @@ class CatalogueHead(nn.Module):
         self.instance = nn.Linear(config.hidden, config.instance_dim)
 
     def forward(self, trunk: torch.Tensor, thumbnail: torch.Tensor) -> torch.Tensor:
-        return self.embed(trunk, colour_features(thumbnail))
+        return self.embed(trunk, picture_features(thumbnail, self.config))
 
-    def embed(self, trunk: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
-        """``forward`` on colour features computed beforehand (training computes them once)."""
-        hidden = self.project(torch.cat([F.normalize(trunk, dim=1), colour], dim=1))
+    def embed(self, trunk: torch.Tensor, picture: torch.Tensor) -> torch.Tensor:
+        """``forward`` on ``picture_features`` computed beforehand (training computes them once)."""
+        hidden = self.project(torch.cat([F.normalize(trunk, dim=1), picture], dim=1))
         semantic = F.normalize(self.semantic(hidden), dim=1)
         instance = F.normalize(self.instance(hidden), dim=1) * self.config.instance_scale
         return torch.cat([semantic, instance], dim=1)

@@ -11,14 +11,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from recommendations.perturbations import PERTURBATIONS, VIEW_SCALE_UP, perturb
 from recommendations.photos import query_image
-from recommendations.training.augment import PERTURBATIONS, perturb
 from recommendations.training.catalogue import Catalogue
 
 # Full-size photos are decoded at a reduced JPEG scale of at least this side: the search keeps 80 px.
 DECODE_SIDE = 320
-# Catalogue images standing in for photos are scaled up this much first, as training views are.
-PHOTO_SCALE = 4
 
 
 @dataclass(frozen=True)
@@ -41,9 +39,8 @@ class PhotoQueries:
             image = image.convert("RGB")
         else:
             image = catalogue.image(photo)
-            image = image.resize((image.width * PHOTO_SCALE, image.height * PHOTO_SCALE), Image.Resampling.BICUBIC)
-        rng = np.random.default_rng([self.seed, index])
-        return query_image(perturb(image, self.perturbations[index], rng))
+            image = image.resize((image.width * VIEW_SCALE_UP, image.height * VIEW_SCALE_UP), Image.Resampling.BICUBIC)
+        return query_image(perturb(image, self.perturbations[index], seed=self.seed, photo_id=index))
 
 
 def photo_queries(

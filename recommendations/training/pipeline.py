@@ -12,9 +12,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from recommendations.backbones import TunedSpec, get_spec, load_backbone
+from recommendations.perturbations import training_view
 from recommendations.photos import query_image
 from recommendations.training import features
-from recommendations.training.augment import training_view
 from recommendations.training.catalogue import ATTRIBUTES, Catalogue
 from recommendations.training.features import Features
 from recommendations.training.head import CatalogueHead, HeadConfig, SavedHead

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from recommendations.training.catalogue import MISSING
 from recommendations.training.features import Features
-from recommendations.training.head import CatalogueHead, HeadConfig, colour_features
+from recommendations.training.head import CatalogueHead, HeadConfig, picture_features
 
 # How much each label counts; the article type and the colour are what shoppers compare first.
 ATTRIBUTE_WEIGHTS = {"article_type": 1.0, "base_colour": 1.0, "gender": 0.5, "usage": 0.3, "sub_category": 0.5}
@@ -68,7 +68,7 @@ def train_head(
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=options.learning_rate, total_steps=options.epochs * steps_per_epoch, pct_start=0.1
     )
-    tensors = _to_device(clean, views, labels, weights, device)
+    tensors = _to_device(clean, views, labels, weights, config, device)
 
     head.train()
     with tqdm(range(options.epochs), desc="Training", unit=" epoch", disable=not progress) as epochs:
@@ -93,26 +93,31 @@ def train_head(
 class _Tensors:
     # Half precision until a batch is taken: half the memory for the views of the whole catalogue.
     trunk: torch.Tensor  # (V + 1, N, trunk_dim): the clean features, then each view's
-    colour: torch.Tensor  # (V + 1, N, COLOUR_DIM)
+    picture: torch.Tensor  # (V + 1, N, picture features)
     labels: dict[str, torch.Tensor]
 
 
 def _to_device(
-    clean: Features, views: list[Features], labels: dict[str, np.ndarray], weights: dict[str, float], device
+    clean: Features,
+    views: list[Features],
+    labels: dict[str, np.ndarray],
+    weights: dict[str, float],
+    config: HeadConfig,
+    device: torch.device,
 ) -> _Tensors:
     every = [clean, *views]
     return _Tensors(
         trunk=torch.from_numpy(np.stack([f.trunk for f in every]).astype(np.float16)).to(device),
-        colour=torch.stack([_colour(f.thumbnails, device) for f in every]),
+        picture=torch.stack([_picture(f.thumbnails, config, device) for f in every]),
         labels={name: torch.from_numpy(labels[name]).to(device) for name in weights},
     )
 
 
-def _colour(thumbnails: np.ndarray, device: torch.device, chunk: int = 1024) -> torch.Tensor:
+def _picture(thumbnails: np.ndarray, config: HeadConfig, device: torch.device, chunk: int = 1024) -> torch.Tensor:
     with torch.inference_mode():
         return torch.cat(
             [
-                colour_features(torch.from_numpy(thumbnails[start : start + chunk]).to(device)).half()
+                picture_features(torch.from_numpy(thumbnails[start : start + chunk]).to(device), config).half()
                 for start in range(0, len(thumbnails), chunk)
             ]
         )
@@ -132,11 +137,11 @@ def _loss(
         # One random view per product, next to its clean image.
         which = torch.from_numpy(generator.integers(1, tensors.trunk.shape[0], size=len(batch))).to(batch.device)
         trunk = torch.cat([tensors.trunk[0, batch], tensors.trunk[which, batch]])
-        colour = torch.cat([tensors.colour[0, batch], tensors.colour[which, batch]])
+        picture = torch.cat([tensors.picture[0, batch], tensors.picture[which, batch]])
         rows = torch.cat([batch, batch])
     else:
-        trunk, colour, rows = tensors.trunk[0, batch], tensors.colour[0, batch], batch
-    output = head.embed(trunk.float(), colour.float())
+        trunk, picture, rows = tensors.trunk[0, batch], tensors.picture[0, batch], batch
+    output = head.embed(trunk.float(), picture.float())
     semantic = output[:, : head.config.dim]
     loss = output.new_zeros(())
     for name, weight in weights.items():
