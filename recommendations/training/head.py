@@ -38,7 +38,7 @@ class HeadConfig:
     # The instance part's length: how much it counts in a cosine against the semantic part (1).
     instance_scale: float = 0.2
     # The head also sees the picture's layout, mean colours on a grid this many cells a side (0: not at all):
-    # what a blurred photo still shares with its catalogue image when the trunk's features have drifted.
+    # where the colours lie, which the trunk's pooled features and the histograms both lose.
     layout_side: int = 8
 
     @property
