@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from recommendations.photos import Crop
 from recommendations.preprocessing import WHITE, to_rgb_on_white
 
 Perturbation = Callable[[Image.Image, np.random.Generator], Image.Image]
@@ -33,12 +34,6 @@ VIEW_MAX_ANGLE = 12.0
 VIEW_BLUR_RADIUS = (0.0, 0.02)
 VIEW_JPEG_QUALITY = (10, 90)
 VIEW_PRODUCT_SCALE = (0.5, 1.0)
-
-
-def crop(image: Image.Image, left: float, top: float, width: float, height: float) -> Image.Image:
-    """The box given in fractions of the photo's sides."""
-    w, h = image.size
-    return image.crop((round(left * w), round(top * h), round((left + width) * w), round((top + height) * h)))
 
 
 def rotate(image: Image.Image, angle: float) -> Image.Image:
@@ -142,13 +137,13 @@ def original(image: Image.Image, rng: np.random.Generator) -> Image.Image:
 def centre_crop(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     """The middle three quarters of each side, as a shopper framing the product would keep."""
     margin = (1 - CROP_SIDE) / 2
-    return crop(image, margin, margin, CROP_SIDE, CROP_SIDE)
+    return Crop(margin, margin, CROP_SIDE, CROP_SIDE).apply(image)
 
 
 def offset_crop(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     """Three quarters of each side, placed anywhere: parts of the product may be cut off."""
     left, top = rng.uniform(0, 1 - CROP_SIDE, size=2)
-    return crop(image, left, top, CROP_SIDE, CROP_SIDE)
+    return Crop(left, top, CROP_SIDE, CROP_SIDE).apply(image)
 
 
 def rotation(image: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -205,7 +200,7 @@ def training_view(image: Image.Image, rng: np.random.Generator) -> Image.Image:
         image = rotate(image, rng.uniform(0.0, VIEW_MAX_ANGLE) * rng.choice([-1, 1]))
     if rng.random() < 0.7:
         width, height = rng.uniform(*VIEW_CROP_SIDE, size=2)
-        image = crop(image, rng.uniform(0, 1 - width), rng.uniform(0, 1 - height), width, height)
+        image = Crop(rng.uniform(0, 1 - width), rng.uniform(0, 1 - height), width, height).apply(image)
     if rng.random() < 0.5:
         image = blur(image, rng.uniform(*VIEW_BLUR_RADIUS))
     if rng.random() < 0.5:
