@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from .preprocessing import to_rgb_on_white
+from .preprocessing import WHITE, to_rgb_on_white
 
 # What browsers and phones send (Pillow's JPEG reader also opens phones' multi-picture MPO files);
 # anything else is refused by its content, never by its file name.
@@ -17,6 +17,8 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 MIN_CROP_SIDE = 0.02
 # Where the parts of a photo searched lie along each side: at the start, the middle and the end.
 PART_POSITIONS = (0.0, 0.5, 1.0)
+# An unsharp mask of about one pixel at the catalogue's detail, where a soft photo has lost its edges.
+SHARPEN = ImageFilter.UnsharpMask(radius=1, percent=150, threshold=0)
 
 
 class PhotoError(ValueError):
@@ -96,21 +98,30 @@ def open_photo(upload: BinaryIO, *, size: int | None = None) -> Image.Image:
 
 
 def query_images(image: Image.Image, crop: Crop | None = None) -> list[Image.Image]:
-    """``query_image`` of the (cropped) photo, then of each of its parts (``SEARCH_PHOTO_PARTS``).
+    """``query_image`` of the (cropped) photo, then of the variants of it that are searched too.
 
-    A shopper's photo often shows the product on a busy background, filling only part of the picture; a
-    part that frames it is nearer its catalogue image than the whole photo is. The search takes, for each
-    product, the best match of any of them (``SEARCH_PHOTO_PART_HANDICAP`` added to the parts' distances).
+    A shopper's photo is seldom framed and focused like the catalogue's pictures. The product may fill only
+    part of a busy picture: parts of the photo (``SEARCH_PHOTO_PARTS``) frame it. A close-up cuts it off and
+    shows it larger than the catalogue does: the photo zoomed out on white (``SEARCH_PHOTO_ZOOM_OUTS``) puts it
+    back at the catalogue's scale. A shaken or out-of-focus photo is soft: it is also searched sharpened
+    (``SEARCH_PHOTO_SHARPEN``). The search takes, for each product, the best match of any of them
+    (``SEARCH_PHOTO_PART_HANDICAP`` added to the variants' distances).
     """
     if crop is not None:
         image = crop.apply(image)
+    image = to_rgb_on_white(image)
+    whole = query_image(image)
     parts = [
         Crop(left=(1 - share) * x, top=(1 - share) * y, width=share, height=share)
         for share in settings.SEARCH_PHOTO_PARTS
         for y in PART_POSITIONS
         for x in PART_POSITIONS
     ]
-    return [query_image(image), *(query_image(part.apply(image)) for part in parts)]
+    images = [whole, *(query_image(part.apply(image)) for part in parts)]
+    images += [zoomed_out(image, factor) for factor in settings.SEARCH_PHOTO_ZOOM_OUTS]
+    if settings.SEARCH_PHOTO_SHARPEN:
+        images.append(whole.filter(SHARPEN))
+    return images
 
 
 def handicaps(count: int) -> list[float]:
@@ -126,10 +137,24 @@ def query_image(image: Image.Image, crop: Crop | None = None) -> Image.Image:
     """
     if crop is not None:
         image = crop.apply(image)
-    image = to_rgb_on_white(image)
+    return _reduced(to_rgb_on_white(image), settings.SEARCH_PHOTO_DETAIL)
+
+
+def zoomed_out(image: Image.Image, factor: float) -> Image.Image:
+    """``query_image`` of the photo in the middle of a white canvas ``factor`` times its size."""
     detail = settings.SEARCH_PHOTO_DETAIL
-    if detail and max(image.size) > detail:
-        scale = detail / max(image.size)
+    # Reduced before it is framed: the same pixels as framing the full-size photo, without resizing a canvas
+    # several times its size.
+    photo = _reduced(to_rgb_on_white(image), round(detail / factor) if detail else 0)
+    canvas = Image.new("RGB", (round(photo.width * factor), round(photo.height * factor)), WHITE)
+    canvas.paste(photo, ((canvas.width - photo.width) // 2, (canvas.height - photo.height) // 2))
+    return canvas
+
+
+def _reduced(image: Image.Image, longest: int) -> Image.Image:
+    """Resized so that its longer side is at most ``longest`` pixels (0: as it is)."""
+    if longest and max(image.size) > longest:
+        scale = longest / max(image.size)
         image = image.resize(
             (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS
         )

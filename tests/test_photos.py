@@ -1,7 +1,10 @@
 """Shoppers' photos: every kind of broken or hostile file gets a clear error, every real photo gets searched."""
 
 import io
+import os
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -9,7 +12,7 @@ import numpy as np
 import pytest
 from django.conf import settings
 from django.test import override_settings
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from recommendations.photos import Crop, PhotoError, open_photo, query_image, query_images
 
@@ -218,7 +221,7 @@ def test_a_photo_is_searched_whole_and_by_parts_each_at_the_catalogues_detail():
     image = Image.new("RGB", (1200, 1600), "white")
     image.paste((200, 30, 30), (0, 0, 300, 400))  # something red in the top left corner only
 
-    with override_settings(SEARCH_PHOTO_PARTS=[0.8, 0.5]):
+    with override_settings(SEARCH_PHOTO_PARTS=[0.8, 0.5], SEARCH_PHOTO_ZOOM_OUTS=[], SEARCH_PHOTO_SHARPEN=False):
         images = query_images(image, Crop(left=0.0, top=0.0, width=1.0, height=0.5))
 
     assert len(images) == 1 + 2 * 9
@@ -227,5 +230,55 @@ def test_a_photo_is_searched_whole_and_by_parts_each_at_the_catalogues_detail():
     # The half-size part at the top left holds the red square; the one at the bottom right does not.
     reddest = [np.asarray(part)[..., 1].min() for part in images]
     assert reddest[10] < 100 and reddest[18] > 200
-    with override_settings(SEARCH_PHOTO_PARTS=[]):
+    with override_settings(SEARCH_PHOTO_PARTS=[], SEARCH_PHOTO_ZOOM_OUTS=[], SEARCH_PHOTO_SHARPEN=False):
         assert len(query_images(image)) == 1
+
+
+def test_a_close_up_is_also_searched_zoomed_out_to_the_catalogues_scale():
+    close_up = Image.new("RGB", (900, 1200), (30, 60, 200))  # the product fills the whole frame
+
+    with override_settings(SEARCH_PHOTO_PARTS=[], SEARCH_PHOTO_ZOOM_OUTS=[1.25, 2.0], SEARCH_PHOTO_SHARPEN=False):
+        whole, zoomed_a_little, zoomed_twice = query_images(close_up)
+
+    assert whole.size == (60, 80)
+    assert zoomed_a_little.size == (60, 80) and zoomed_twice.size == (60, 80)
+    for zoomed, factor in ((zoomed_a_little, 1.25), (zoomed_twice, 2.0)):
+        product = np.argwhere(np.asarray(zoomed).min(axis=2) < 240)
+        (top, left), (bottom, right) = product.min(axis=0), product.max(axis=0) + 1
+        assert abs((bottom - top) - 80 / factor) <= 1 and abs((right - left) - 60 / factor) <= 1
+        assert abs((top + bottom) / 2 - 40) <= 1 and abs((left + right) / 2 - 30) <= 1
+    # Reduced before it is framed, the copy looks like the full-size photo framed and then reduced.
+    framed = Image.new("RGB", (1800, 2400), "white")
+    framed.paste(close_up, (450, 600))
+    difference = np.abs(np.asarray(zoomed_twice, dtype=int) - np.asarray(query_image(framed), dtype=int))
+    assert difference.mean() < 2
+
+
+def test_a_soft_photo_is_also_searched_sharpened():
+    photo = Image.new("RGB", (600, 800), "white")
+    photo.paste((20, 20, 20), (150, 200, 450, 600))
+    soft = photo.filter(ImageFilter.GaussianBlur(12))
+
+    with override_settings(SEARCH_PHOTO_PARTS=[], SEARCH_PHOTO_ZOOM_OUTS=[], SEARCH_PHOTO_SHARPEN=True):
+        whole, sharpened = query_images(soft)
+    with override_settings(SEARCH_PHOTO_PARTS=[], SEARCH_PHOTO_ZOOM_OUTS=[], SEARCH_PHOTO_SHARPEN=False):
+        assert len(query_images(soft)) == 1
+
+    def edge_strength(image: Image.Image) -> float:
+        return float(np.abs(np.diff(np.asarray(image.convert("L"), dtype=float), axis=1)).max())
+
+    assert sharpened.size == whole.size
+    assert edge_strength(sharpened) > 1.2 * edge_strength(whole)
+
+
+def test_zoom_outs_smaller_than_the_photo_are_refused_at_start_up():
+    environment = {**os.environ, "SEARCH_PHOTO_ZOOM_OUTS": "1.5,0.8"}
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert started.returncode != 0
+    assert "Each of SEARCH_PHOTO_ZOOM_OUTS (canvas size / photo size) must be 1 or more." in started.stderr

@@ -64,6 +64,8 @@ def run_evaluation(options: EvaluationOptions) -> dict:
             "photos": len(in_catalogue),
             "photos_not_in_catalogue": len(photos) - len(in_catalogue),
             "photo_parts": settings.SEARCH_PHOTO_PARTS,
+            "photo_zoom_outs": settings.SEARCH_PHOTO_ZOOM_OUTS,
+            "photo_sharpen": settings.SEARCH_PHOTO_SHARPEN,
             "photo_part_handicap": settings.SEARCH_PHOTO_PART_HANDICAP,
             "example_photo": _shown(min(in_catalogue.items())[1]) if in_catalogue else None,
         },

@@ -98,8 +98,8 @@ def render_markdown(results: dict, charts: list[tuple[str, str]]) -> str:
         "like a shopper's upload (`open_photo`, `query_images`), each as it is and spoilt: a centred crop of 75% "
         "of each side, the same crop anywhere, a rotation by 5-10 degrees on white, a Gaussian blur of 1.5% of the "
         "longer side, JPEG re-compression at quality 10, and the product cut out and pasted at 60-80% size onto a "
-        "busy scene. Each photo is searched as search by photo does it: whole and by parts "
-        f"({_parts(options)}), each product ranked by its best match. A hit is the product itself or one with its "
+        f"busy scene. Each photo is searched as search by photo does it: {_query_variants(options)}, each product "
+        "ranked by its best match. A hit is the product itself or one with its "
         "byte-identical image, by exact search.",
         "",
         *photo_table(models),
@@ -219,14 +219,18 @@ def _rounded(value: object) -> object:
     return value
 
 
-def _parts(options: dict) -> str:
-    shares = options["photo_parts"]
-    if not shares:
-        return "no parts: `SEARCH_PHOTO_PARTS` is empty"
-    return (
-        f"boxes of {', '.join(f'{share:.0%}' for share in shares)} of each side on a 3x3 grid, their distances "
-        f"plus {options['photo_part_handicap']:g}"
-    )
+def _query_variants(options: dict) -> str:
+    """What search by photo searched besides the whole photo, in words (older reports lack the later options)."""
+    variants = []
+    if shares := options["photo_parts"]:
+        variants.append(f"parts (boxes of {', '.join(f'{share:.0%}' for share in shares)} of each side on a 3x3 grid)")
+    if factors := options.get("photo_zoom_outs"):
+        variants.append(f"zoomed out on white ({', '.join(f'{factor:g}x' for factor in factors)} its size)")
+    if options.get("photo_sharpen"):
+        variants.append("sharpened")
+    if not variants:
+        return "the whole photo alone"
+    return f"whole, and {', '.join(variants)}, their distances plus {options['photo_part_handicap']:g}"
 
 
 def _left_out(options: dict) -> str:
