@@ -120,7 +120,7 @@ def photo_matches(
 ) -> list[SimilarItem]:
     """The ``k`` products that look most like a photo embedded in ``space``, best first.
 
-    ``vectors`` are the whole photo's and then its parts' (``photos.query_images``).
+    ``vectors`` are the whole photo's, then its variants' (``photos.query_images``).
     """
     k = k or settings.SIMILAR_ITEMS_COUNT
     queries = list(zip(vectors, handicaps(len(vectors)), strict=True))

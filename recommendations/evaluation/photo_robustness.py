@@ -26,8 +26,8 @@ class PhotoQuery:
     product_id: int
     perturbation: str
     images: list[Image.Image]
-    """As ``query_images()`` hands them to the model: the whole photo and its parts, RGB, reduced to the
-    catalogue's level of detail."""
+    """As ``query_images()`` hands them to the model: the whole photo, then its parts, zoomed-out and sharpened
+    copies, RGB, reduced to the catalogue's level of detail."""
 
 
 def find_photos(folders: list[Path]) -> dict[int, Path]:
@@ -61,7 +61,7 @@ def evaluate_photo_search(
     progress: bool = False,
 ) -> dict[str, dict[str, float | int]]:
     """Recall@1/5/10 of the photographed product per perturbation, by exact search over ``vectors`` ranked as
-    search by photo ranks (the best of the whole photo and its parts).
+    search by photo ranks (the best match of any of a query's images).
 
     A hit is the product itself or one with a byte-identical image. Photos of products that have no vector
     in ``vectors`` are left out.
