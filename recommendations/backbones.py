@@ -2,7 +2,7 @@
 
 An embedding is the model's penultimate layer (the pooled features its ImageNet
 classifier reads), L2-normalised by the encoder; a catalogue-tuned model adds a head
-trained on the catalogue's labels (``train_embedding_model``) on top of a frozen one.
+trained on the catalogue's labels (``train_embedding_model``) on top of one, whose last block it may retrain.
 Weights are never random: a model whose weights cannot be found raises ``WeightsError``
 saying how to provide them.
 """
@@ -72,9 +72,10 @@ class BackboneSpec:
 
 @dataclass(frozen=True)
 class TunedSpec:
-    """A head trained on the catalogue over the frozen pooled features of a registered backbone (the trunk).
+    """A head trained on the catalogue over the pooled features of a registered backbone (the trunk).
 
-    Its file holds the head's weights and the trunk version it was trained on; it is looked up as
+    Its file holds the head's weights, the trunk version it was trained on and the weights of the trunk's last
+    blocks when they were trained with the head (the rest of the trunk keeps its ImageNet weights); it is looked up as
     ``EMBEDDING_WEIGHTS_DIR/<file_name>`` (where ``train_embedding_model`` writes), then in ``SHIPPED_HEADS_DIR``.
     """
 
@@ -148,8 +149,12 @@ class FeatureExtractor(nn.Module):
         self.register_buffer("shift", -mean / std)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.network(self.normalised(pixels))
+
+    def normalised(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 pixels ``(N, size, size, 3)`` -> the network's input ``(N, 3, size, size)``."""
         images = pixels.permute(0, 3, 1, 2).float().contiguous()
-        return self.network(images * self.scale + self.shift)
+        return images * self.scale + self.shift
 
 
 @dataclass(frozen=True)
@@ -238,6 +243,10 @@ def _load_tuned(spec: TunedSpec, *, weights_dir: Path | str | None, download: bo
             f"{path} was trained on the features of {saved.trunk_version}, but this machine computes "
             f"{trunk.version} (other trunk weights or preprocessing). {how}"
         )
+    try:
+        saved.tune(trunk.module.network)
+    except ValueError as error:  # names or shapes of another trunk
+        raise WeightsError(f"{path} holds trunk weights that do not fit {spec.trunk}: {error}. {how}") from error
     logger.info("Loaded the %s head from %s", spec.name, path)
     return _assemble_tuned(spec, trunk, head, weights_id=_sha256(path)[:12])
 

@@ -1,8 +1,10 @@
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from django.core.management import CommandError, call_command
 
 from recommendations import backbones
 from recommendations.backbones import WeightsError, load_backbone
@@ -15,6 +17,7 @@ from recommendations.training.metrics import neighbours, precision_at_k
 from recommendations.training.pipeline import TrainingSetup, train_embedding_model
 from recommendations.training.splits import Split, duplicate_groups, split_by_group, split_path
 from recommendations.training.train import TrainingOptions, train_head
+from recommendations.training.trunk import CutTrunk, cut_trunk, pooled
 
 TUNED = "efficientnet_lite0_catalogue"
 
@@ -67,14 +70,98 @@ def test_reserved_products_and_their_copies_are_held_out(tmp_path: Path):
     assert Split.load(tmp_path / "split.json") == split
 
 
-def save_head(folder: Path, trunk_version: str, *, seed: int = 0) -> Path:
+def save_head(
+    folder: Path, trunk_version: str, *, seed: int = 0, trunk_state_dict: dict[str, torch.Tensor] | None = None
+) -> Path:
     torch.manual_seed(seed)
     head = CatalogueHead(HeadConfig(hidden=64, dim=32, instance_dim=16)).eval()
     with torch.no_grad():  # running statistics other than the defaults, as after training
         head.project[0].running_mean.uniform_(0, 0.05)
     path = folder / backbones.get_spec(TUNED).file_name
-    SavedHead(head.config, head.state_dict(), trunk_version, 192).save(path)
+    SavedHead(head.config, head.state_dict(), trunk_version, 192, trunk_state_dict or {}).save(path)
     return path
+
+
+def catalogue_pixels(catalog_dir: Path, backbone: backbones.Backbone, count: int = 6) -> np.ndarray:
+    return np.stack([backbone.preprocessor(path) for path in sorted((catalog_dir / "images").glob("15*.jpg"))[:count]])
+
+
+def test_trunk_cut_in_two_computes_what_the_whole_trunk_does(catalog_dir: Path):
+    trunk = load_backbone("efficientnet_lite0", input_size=192)
+    pixels = torch.from_numpy(catalogue_pixels(catalog_dir, trunk))
+    with torch.inference_mode():
+        whole = trunk.module(pixels).numpy()
+    for tail_blocks in (1, 5):
+        cut = cut_trunk(trunk, tail_blocks)
+        with torch.inference_mode():
+            maps = cut.front.module(pixels).numpy()
+
+        assert maps.shape == ((6, 192, 6, 6) if tail_blocks == 1 else (6, 112, 12, 12))
+        np.testing.assert_allclose(pooled(cut.tail, maps), whole, atol=1e-5)
+        assert cut.front.version == f"{trunk.version}-front{16 - tail_blocks}"
+
+    network_weights = trunk.module.network.state_dict()
+    tail_weights = cut.tail.network_state_dict()
+    blocks = {name.split(".")[1] for name in tail_weights if name.startswith("_blocks.")}
+    assert blocks == {"11", "12", "13", "14", "15"}
+    assert {"_conv_head.weight", "_bn1.running_var"} <= set(tail_weights)
+    assert all(torch.equal(tensor, network_weights[name]) for name, tensor in tail_weights.items())
+    with torch.no_grad():
+        cut.tail.conv_head.weight.mul_(2)
+    assert torch.equal(trunk.module.network._conv_head.weight, network_weights["_conv_head.weight"])
+
+
+def test_only_an_efficientnet_trunk_is_cut_and_only_within_its_blocks():
+    with pytest.raises(ValueError, match="only EfficientNet trunks"):
+        cut_trunk(backbones.untrained_backbone("resnet18"), 1)
+    trunk = backbones.untrained_backbone("efficientnet_lite0")
+    for tail_blocks in (0, 17):
+        with pytest.raises(ValueError, match="1 to 16 of efficientnet_lite0's blocks"):
+            cut_trunk(trunk, tail_blocks)
+
+
+def test_tuned_model_serves_the_trunk_weights_trained_with_its_head(tmp_path: Path, catalog_dir: Path):
+    trunk = load_backbone("efficientnet_lite0", input_size=192)
+    cut = cut_trunk(trunk, 1)
+    with torch.no_grad():  # trained, and far from the ImageNet weights
+        weight = cut.tail.conv_head.weight
+        weight.copy_(torch.randn_like(weight) * weight.std())
+    save_head(tmp_path / "tuned", trunk.version, trunk_state_dict=cut.tail.network_state_dict())
+    save_head(tmp_path / "frozen", trunk.version)
+
+    tuned = load_backbone(TUNED, weights_dir=tmp_path / "tuned")
+    frozen = load_backbone(TUNED, weights_dir=tmp_path / "frozen")
+    pixels = torch.from_numpy(catalogue_pixels(catalog_dir, trunk))
+    head = SavedHead.load(tmp_path / "tuned" / backbones.get_spec(TUNED).file_name).head()
+    with torch.inference_mode():
+        expected = head(cut.tail(cut.front.module(pixels)), features.thumbnails(pixels)).numpy()
+        served, untuned = tuned.module(pixels).numpy(), frozen.module(pixels).numpy()
+
+    np.testing.assert_allclose(served, expected, atol=2e-3)  # the file holds the trunk's kernels in half precision
+    assert np.abs(served - untuned).max() > 0.05
+    assert tuned.version != frozen.version
+
+
+def test_head_file_of_the_format_before_trunk_weights_still_loads(tmp_path: Path):
+    trunk_version = load_backbone("efficientnet_lite0", input_size=192).version
+    path = save_head(tmp_path, trunk_version)
+    saved = torch.load(path, weights_only=True)
+    del saved["trunk_state_dict"]
+    torch.save({**saved, "format": 2}, path)
+
+    assert load_backbone(TUNED, weights_dir=tmp_path).dim == 48
+
+
+def test_trunk_weights_that_do_not_fit_the_trunk_are_refused(tmp_path: Path):
+    trunk_version = load_backbone("efficientnet_lite0", input_size=192).version
+    save_head(tmp_path / "a", trunk_version, trunk_state_dict={"_blocks.99._bn1.weight": torch.ones(8)})
+    save_head(tmp_path / "b", trunk_version, trunk_state_dict={"_conv_head.weight": torch.ones(8, 3, 1, 1)})
+
+    with pytest.raises(WeightsError, match=r"trunk weights that do not fit efficientnet_lite0.*_blocks\.99"):
+        load_backbone(TUNED, weights_dir=tmp_path / "a")
+    shapes = r"the trunk's _conv_head.weight is \(1280, 320, 1, 1\), the file's \(8, 3, 1, 1\)"
+    with pytest.raises(WeightsError, match=f"do not fit efficientnet_lite0: {shapes}"):
+        load_backbone(TUNED, weights_dir=tmp_path / "b")
 
 
 def test_tuned_model_exports_to_onnx_and_agrees_with_torch(tmp_path: Path, catalog_dir: Path):
@@ -82,7 +169,7 @@ def test_tuned_model_exports_to_onnx_and_agrees_with_torch(tmp_path: Path, catal
     save_head(tmp_path / "weights", trunk.version)
 
     tuned = load_backbone(TUNED, weights_dir=tmp_path / "weights")
-    pixels = np.stack([tuned.preprocessor(path) for path in sorted((catalog_dir / "images").glob("15*.jpg"))[:6]])
+    pixels = catalogue_pixels(catalog_dir, tuned)
     expected = TorchRuntime(tuned, channels_last=False)(pixels)
     exported = OnnxRuntime(tuned, cache_dir=tmp_path / "onnx")(pixels)
 
@@ -135,13 +222,18 @@ def small_catalogue(size: int) -> Catalogue:
     return catalogue.subset(positions)
 
 
+def front_features(catalogue: Catalogue, onnx_dir: Path) -> tuple[CutTrunk, features.Features]:
+    """The trunk cut before its last block, and its front's features of the catalogue's images."""
+    cut = cut_trunk(load_backbone("efficientnet_lite0", input_size=192), 1)
+    run = features.trunk_runner(cut.front, device="cpu", onnx_dir=onnx_dir)
+    return cut, features.extract(catalogue.image, len(catalogue), backbone=cut.front, run=run, progress=False)
+
+
 @pytest.mark.django_db
 def test_short_training_improves_held_out_article_type_precision(tmp_path: Path):
     catalogue = small_catalogue(480)
-    trunk = load_backbone("efficientnet_lite0", input_size=192)
-    run = features.trunk_runner(trunk, device="cpu", onnx_dir=tmp_path)
-    clean = features.extract(catalogue.image, len(catalogue), backbone=trunk, run=run, progress=False)
-    unit_trunk = unit(clean.trunk)
+    cut, clean = front_features(catalogue, tmp_path)
+    unit_trunk = unit(pooled(cut.tail, clean.maps))
     groups = duplicate_groups(catalogue.shas, unit_trunk, max_distance=0.01)
     split = split_by_group(catalogue.ids, groups, held_out_fraction=0.3, seed=0, duplicate_distance=0.01)
     held_out = np.flatnonzero(np.isin(catalogue.ids, split.held_out_ids))
@@ -153,10 +245,11 @@ def test_short_training_improves_held_out_article_type_precision(tmp_path: Path)
         [],
         {name: codes[train] for name, codes in catalogue.labels.items()},
         TrainingOptions(epochs=30, batch_size=64),
+        tail=cut.tail,
         progress=False,
-    )
+    ).head
     with torch.inference_mode():
-        tuned = head(torch.from_numpy(clean.trunk), torch.from_numpy(clean.thumbnails)).numpy()
+        tuned = head(torch.from_numpy(unit_trunk), torch.from_numpy(clean.thumbnails)).numpy()
 
     def precision(vectors: np.ndarray) -> float:
         found = neighbours(
@@ -198,3 +291,30 @@ def test_pipeline_writes_a_head_that_serves_and_reports_held_out_figures(tmp_pat
     assert set(report.tuned.precision) == {"article_type", "base_colour", "gender", "usage"}
     assert set(report.tuned.recall_by_perturbation) == set(PERTURBATIONS)
     assert all(0 <= value <= 1 for value in [*report.tuned.precision.values(), *report.trunk.recall.values()])
+
+
+@pytest.mark.django_db
+def test_training_the_tail_trains_a_copy_and_keeps_batch_norm_statistics(tmp_path: Path):
+    catalogue = small_catalogue(128)
+    cut, clean = front_features(catalogue, tmp_path)
+    before = {name: tensor.clone() for name, tensor in cut.tail.state_dict().items()}
+    config, options = HeadConfig(hidden=64, dim=32, instance_dim=16), TrainingOptions(epochs=1, batch_size=64)
+
+    tuned = train_head(config, clean, [], catalogue.labels, options, tail=cut.tail, tune_tail=True, progress=False)
+    frozen = train_head(config, clean, [], catalogue.labels, options, tail=cut.tail, progress=False)
+
+    changed = {name for name, tensor in tuned.tail.state_dict().items() if not torch.equal(tensor, before[name])}
+    assert {"conv_head.weight", "blocks.0._project_conv.weight", "bn.bias"} <= changed
+    assert not any("running_" in name for name in changed)
+    for tail in (cut.tail, frozen.tail):
+        assert all(torch.equal(tensor, before[name]) for name, tensor in tail.state_dict().items())
+
+
+@pytest.mark.django_db
+def test_command_refuses_a_tail_the_trunk_does_not_have(tmp_path: Path):
+    options = ["--out", str(tmp_path / "weights"), "--cache", str(tmp_path / "cache")]
+    with pytest.raises(CommandError, match="--tune-blocks must be 0"):
+        call_command("train_embedding_model", "--tune-blocks", "-1", *options)
+    with pytest.raises(CommandError, match="1 to 16 of efficientnet_lite0's blocks, not 17"):
+        call_command("train_embedding_model", "--tune-blocks", "17", *options, stdout=io.StringIO())
+    assert not (tmp_path / "weights").exists()

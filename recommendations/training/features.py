@@ -1,6 +1,7 @@
-"""The frozen trunk's features of catalogue images and of photo-like views of them, computed once and cached.
+"""What the frozen front of the trunk makes of catalogue images and of photo-like views of them, computed once
+and cached.
 
-Training the head then reads arrays from disk instead of running the trunk: minutes instead of hours.
+Training then reads arrays from disk instead of running the whole trunk: minutes instead of hours.
 """
 
 import hashlib
@@ -23,23 +24,23 @@ from recommendations.training.head import thumbnails
 VIEWS_VERSION = 3
 
 Run = Callable[[np.ndarray], np.ndarray]
-"""uint8 pixels ``(N, size, size, 3)`` -> the trunk's pooled features ``(N, dim)``, not normalised."""
+"""uint8 pixels ``(N, size, size, 3)`` -> the front's activations ``(N, C, H, W)``."""
 
 
 @dataclass(frozen=True)
 class Features:
-    trunk: np.ndarray  # (N, dim) float32
+    maps: np.ndarray  # (N, C, H, W) float16: the front's activations, the tail's input
     thumbnails: np.ndarray  # (N, 3, side, side) float32, what the head reads colours and layout from
 
     def __len__(self) -> int:
-        return len(self.trunk)
+        return len(self.maps)
 
     def take(self, positions: np.ndarray) -> "Features":
-        return Features(self.trunk[positions], self.thumbnails[positions])
+        return Features(self.maps[positions], self.thumbnails[positions])
 
 
 def trunk_runner(backbone: Backbone, *, device: str, onnx_dir: Path) -> Run:
-    """ONNX Runtime on CPU (the fastest there), the PyTorch module on a GPU."""
+    """ONNX Runtime on CPU (the fastest there), the PyTorch module on a GPU. ``backbone``: the trunk's front."""
     if device == "cpu":
         return OnnxRuntime(backbone, cache_dir=onnx_dir)
     module = backbone.module.to(device)
@@ -62,14 +63,14 @@ def extract(
     progress: bool = True,
 ) -> Features:
     """Features of the ``count`` images ``load(0)``..., decoded in threads while the trunk runs."""
-    trunk_rows, thumbnail_rows = [], []
+    map_rows, thumbnail_rows = [], []
     with tqdm(total=count, desc=description, unit=" img", disable=not progress) as bar:
         for pixels in _pixel_batches(load, count, backbone, batch_size):
-            trunk_rows.append(run(pixels))
+            map_rows.append(run(pixels).astype(np.float16))
             with torch.inference_mode():
                 thumbnail_rows.append(thumbnails(torch.from_numpy(pixels)).numpy())
             bar.update(len(pixels))
-    return Features(np.concatenate(trunk_rows).astype(np.float32), np.concatenate(thumbnail_rows))
+    return Features(np.concatenate(map_rows), np.concatenate(thumbnail_rows))
 
 
 def _pixel_batches(
@@ -91,7 +92,7 @@ def _pixel_batches(
 
 @dataclass(frozen=True)
 class FeatureCache:
-    """One trunk's features of sets of images, computed once and kept as files in ``folder``."""
+    """One front's features of sets of images, computed once and kept as files in ``folder``."""
 
     folder: Path
     backbone: Backbone
@@ -107,7 +108,7 @@ class FeatureCache:
         if path.is_file():
             self.say(f"Reusing the {what} features cached in {path}.")
             with np.load(path) as stored:
-                return Features(stored["trunk"], stored["thumbnails"])
+                return Features(stored["maps"], stored["thumbnails"])
         features = extract(
             load,
             len(ids),
@@ -119,7 +120,7 @@ class FeatureCache:
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp.npz")
-        np.savez(temporary, trunk=features.trunk, thumbnails=features.thumbnails)
+        np.savez(temporary, maps=features.maps, thumbnails=features.thumbnails)
         temporary.replace(path)
         return features
 

@@ -1,15 +1,16 @@
-"""The trained part of a catalogue-tuned model: a small network on the frozen trunk's pooled features and
-on a thumbnail of the input, whose output neighbours share the catalogue's labels."""
+"""The trained part of a catalogue-tuned model: a small network on the trunk's pooled features and on a
+thumbnail of the input, whose output neighbours share the catalogue's labels."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# Bump when the file's layout changes.
-FILE_FORMAT = 2
+# Bump when the file's layout changes. Format 2 files (a head on a frozen trunk) are format 3 without trunk weights.
+FILE_FORMAT = 3
+READABLE_FORMATS = (2, 3)
 # Side of the pixel summary the colour features are read from: coarse enough to be cheap, fine enough for a stripe.
 THUMBNAIL_SIDE = 24
 # A pixel whose darkest channel is above WHITE_LEVEL is studio background; below it by WHITE_MARGIN, item.
@@ -111,7 +112,7 @@ class CatalogueHead(nn.Module):
 
 
 class TunedExtractor(nn.Module):
-    """uint8 RGB pixels ``(N, size, size, 3)`` -> the tuned embedding: the frozen trunk, then the head.
+    """uint8 RGB pixels ``(N, size, size, 3)`` -> the tuned embedding: the trunk, then the head.
 
     One module, so that it exports to ONNX like any backbone.
     """
@@ -127,12 +128,14 @@ class TunedExtractor(nn.Module):
 
 @dataclass(frozen=True)
 class SavedHead:
-    """A trained head file: its weights, and the trunk features it was trained on."""
+    """A trained head file: its weights, the trunk features it was trained on, and the weights of the trunk's
+    last blocks when they were trained with it."""
 
     config: HeadConfig
     state_dict: dict[str, torch.Tensor]
     trunk_version: str  # the trunk's Backbone.version: its weights, preprocessing and input size
     input_size: int
+    trunk_state_dict: dict[str, torch.Tensor] = field(default_factory=dict)  # under the trunk network's names
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,11 +146,8 @@ class SavedHead:
                 "config": self.config.as_dict(),
                 "trunk_version": self.trunk_version,
                 "input_size": self.input_size,
-                # Weight matrices in half precision halve the file (it ships with the code); the rest stays exact.
-                "state_dict": {
-                    name: tensor.half() if tensor.is_floating_point() and tensor.dim() > 1 else tensor
-                    for name, tensor in self.state_dict.items()
-                },
+                "state_dict": _halved(self.state_dict),
+                "trunk_state_dict": _halved(self.trunk_state_dict),
             },
             temporary,
         )
@@ -160,13 +160,27 @@ class SavedHead:
             saved = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises a different type for each way a file can be broken
             raise ValueError(f"{path} is not a readable PyTorch file ({error})") from error
-        if not isinstance(saved, dict) or saved.get("format") != FILE_FORMAT:
+        if not isinstance(saved, dict) or saved.get("format") not in READABLE_FORMATS:
             raise ValueError(f"{path} is not a head file of format {FILE_FORMAT} written by train_embedding_model")
         return cls(
             config=HeadConfig(**saved["config"]),
             state_dict=saved["state_dict"],
             trunk_version=saved["trunk_version"],
             input_size=saved["input_size"],
+            trunk_state_dict=saved.get("trunk_state_dict", {}),
+        )
+
+    def tune(self, network: nn.Module) -> None:
+        """Put the trained weights of the trunk's last blocks into ``network``, the trunk it was trained on."""
+        own = network.state_dict()
+        unknown = sorted(set(self.trunk_state_dict) - set(own))
+        if unknown:
+            raise ValueError(f"the trunk has no parameters named {', '.join(unknown[:3])}")
+        for name, tensor in self.trunk_state_dict.items():
+            if tensor.shape != own[name].shape:
+                raise ValueError(f"the trunk's {name} is {tuple(own[name].shape)}, the file's {tuple(tensor.shape)}")
+        network.load_state_dict(
+            {name: tensor.to(own[name].dtype) for name, tensor in self.trunk_state_dict.items()}, strict=False
         )
 
     def head(self) -> CatalogueHead:
@@ -175,3 +189,11 @@ class SavedHead:
             {name: tensor.to(head.state_dict()[name].dtype) for name, tensor in self.state_dict.items()}
         )
         return head.eval()
+
+
+def _halved(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Weight matrices and kernels in half precision halve the file (it ships with the code); the rest stays exact."""
+    return {
+        name: tensor.half() if tensor.is_floating_point() and tensor.dim() > 1 else tensor
+        for name, tensor in state_dict.items()
+    }

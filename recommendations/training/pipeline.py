@@ -22,6 +22,7 @@ from recommendations.training.metrics import neighbours, precision_at_k, recall_
 from recommendations.training.photo_queries import PhotoQueries, photo_queries
 from recommendations.training.splits import Split, duplicate_groups, split_by_group, split_path
 from recommendations.training.train import TrainingOptions, train_head
+from recommendations.training.trunk import Tail, cut_trunk, pooled
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class TrainingSetup:
     input_size: int
     photo_dir: Path | None  # full-size photos <product id>.jpg: held out, never trained on
     views: int = 2
+    # The trunk's last blocks trained with the head (with its final convolution); 0 leaves the trunk frozen.
+    tuned_blocks: int = 1
     held_out_fraction: float = 0.2
     duplicate_distance: float = 0.01
     head: HeadConfig = field(default_factory=HeadConfig)
@@ -79,11 +82,15 @@ def train_embedding_model(
     seconds: dict[str, float] = {}
     started = time.monotonic()
     trunk = load_backbone(spec.trunk, weights_dir=setup.weights_dir, input_size=setup.input_size)
-    run = features.trunk_runner(trunk, device=setup.options.device, onnx_dir=setup.onnx_dir)
-    cache = features.FeatureCache(setup.feature_dir, trunk, run, setup.batch_size, progress, say)
+    # Frozen or not, the last block is computed from the cache: one cache serves both kinds of training.
+    tail_blocks = max(setup.tuned_blocks, 1)
+    cut = cut_trunk(trunk, tail_blocks)
+    run = features.trunk_runner(cut.front, device=setup.options.device, onnx_dir=setup.onnx_dir)
+    cache = features.FeatureCache(setup.feature_dir, cut.front, run, setup.batch_size, progress, say)
 
     clean = cache.get("clean", catalogue.ids, catalogue.shas, catalogue.image)
-    groups = duplicate_groups(catalogue.shas, _unit(clean.trunk), max_distance=setup.duplicate_distance)
+    clean_trunk = _unit(pooled(cut.tail, clean.maps))
+    groups = duplicate_groups(catalogue.shas, clean_trunk, max_distance=setup.duplicate_distance)
     split = split_by_group(
         catalogue.ids,
         groups,
@@ -107,16 +114,37 @@ def train_embedding_model(
 
     started = time.monotonic()
     labels = {name: catalogue.labels[name][train] for name in ATTRIBUTES}
-    head = train_head(setup.head, clean.take(train), views, labels, setup.options, progress=progress)
+    tune_tail = setup.tuned_blocks > 0
+    trained = train_head(
+        setup.head,
+        clean.take(train),
+        views,
+        labels,
+        setup.options,
+        tail=cut.tail,
+        tune_tail=tune_tail,
+        progress=progress,
+    )
     weights_file = setup.out_dir / spec.file_name
-    SavedHead(setup.head, head.state_dict(), trunk.version, setup.input_size).save(weights_file)
+    SavedHead(
+        setup.head,
+        trained.head.state_dict(),
+        trunk.version,
+        setup.input_size,
+        trunk_state_dict=trained.tail.network_state_dict() if tune_tail else {},
+    ).save(weights_file)
     split.save(split_path(weights_file))
-    head = SavedHead.load(weights_file).head()  # evaluate exactly what serving will load
+    # Evaluate exactly what serving will load: the file's head, and its trunk weights in a freshly loaded trunk.
+    saved = SavedHead.load(weights_file)
+    serving_trunk = load_backbone(spec.trunk, weights_dir=setup.weights_dir, input_size=setup.input_size)
+    saved.tune(serving_trunk.module.network)
+    head, tail = saved.head(), cut_trunk(serving_trunk, tail_blocks).tail
     seconds["training"] = time.monotonic() - started
 
     started = time.monotonic()
-    tuned = evaluate(_embed(head, clean), _embed(head, photos), catalogue, groups, held_out, queries)
-    baseline = evaluate(_unit(clean.trunk), _unit(photos.trunk), catalogue, groups, held_out, queries)
+    tuned = evaluate(_embed(head, tail, clean), _embed(head, tail, photos), catalogue, groups, held_out, queries)
+    photos_trunk = _unit(pooled(cut.tail, photos.maps))
+    baseline = evaluate(clean_trunk, photos_trunk, catalogue, groups, held_out, queries)
     seconds["evaluation"] = time.monotonic() - started
 
     return TrainingReport(
@@ -176,12 +204,13 @@ def evaluate(
     return Figures(precision, precision_catalogue, recall, recall_held_out, by_perturbation)
 
 
-def _embed(head: CatalogueHead, cached: Features) -> np.ndarray:
+def _embed(head: CatalogueHead, tail: Tail, cached: Features) -> np.ndarray:
+    trunk = pooled(tail, cached.maps, chunk=EMBED_CHUNK)
     with torch.inference_mode():
         return np.concatenate(
             [
                 head(
-                    torch.from_numpy(cached.trunk[start : start + EMBED_CHUNK]),
+                    torch.from_numpy(trunk[start : start + EMBED_CHUNK]),
                     torch.from_numpy(cached.thumbnails[start : start + EMBED_CHUNK]),
                 ).numpy()
                 for start in range(0, len(cached), EMBED_CHUNK)

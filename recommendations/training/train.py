@@ -1,5 +1,7 @@
-"""Training the head on cached features: labels shared by neighbours, and photos that find their product."""
+"""Training the head, and the trunk's tail if asked, on cached features: labels shared by neighbours, and photos
+that find their product."""
 
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -12,6 +14,7 @@ from tqdm import tqdm
 from recommendations.training.catalogue import MISSING
 from recommendations.training.features import Features
 from recommendations.training.head import CatalogueHead, HeadConfig, picture_features
+from recommendations.training.trunk import Tail, pooled
 
 # How much each label counts; the article type and the colour are what shoppers compare first.
 ATTRIBUTE_WEIGHTS = {"article_type": 1.0, "base_colour": 1.0, "gender": 0.5, "usage": 0.3, "sub_category": 0.5}
@@ -22,6 +25,8 @@ class TrainingOptions:
     epochs: int = 10
     batch_size: int = 256
     learning_rate: float = 2e-3
+    # The trunk's tail starts from ImageNet weights: it moves three times slower than the new head.
+    tail_learning_rate: float = 6e-4
     weight_decay: float = 1e-4
     # Normalised-softmax classifiers: logits are this scale times a cosine.
     classifier_scale: float = 16.0
@@ -43,6 +48,12 @@ class CosineClassifier(nn.Module):
         return self.scale * F.normalize(embedding, dim=1) @ F.normalize(self.weight, dim=1).T
 
 
+@dataclass(frozen=True)
+class Trained:
+    head: CatalogueHead
+    tail: Tail  # trained, or as it was when the tail was not tuned
+
+
 def train_head(
     config: HeadConfig,
     clean: Features,
@@ -50,25 +61,36 @@ def train_head(
     labels: dict[str, np.ndarray],
     options: TrainingOptions,
     *,
+    tail: Tail,
+    tune_tail: bool = False,
     progress: bool = True,
-) -> CatalogueHead:
+) -> Trained:
     """Train on the clean features of the training products and on their views (``views[v]`` row ``i`` is a
-    view of ``clean`` row ``i``); returns the head in eval mode, on the CPU."""
+    view of ``clean`` row ``i``), with the trunk's ``tail`` frozen or, with ``tune_tail``, trained too (a copy:
+    ``tail`` itself is left alone). Returns both in eval mode, on the CPU."""
     torch.manual_seed(options.seed)
     generator = np.random.default_rng(options.seed)
     device = torch.device(options.device)
     head = CatalogueHead(config).to(device)
+    # Batch norm keeps its ImageNet statistics (eval mode): the batches mix catalogue images with photo-like views.
+    tail = copy.deepcopy(tail).to(device, memory_format=torch.channels_last).eval().requires_grad_(tune_tail)
     weights = {name: weight for name, weight in options.attribute_weights.items() if weight and name in labels}
     classifiers = nn.ModuleDict(
         {name: CosineClassifier(config.dim, int(labels[name].max()) + 1, options.classifier_scale) for name in weights}
     ).to(device)
-    parameters = [*head.parameters(), *classifiers.parameters()]
-    optimiser = torch.optim.AdamW(parameters, lr=options.learning_rate, weight_decay=options.weight_decay)
+    groups = [{"params": [*head.parameters(), *classifiers.parameters()], "lr": options.learning_rate}]
+    if tune_tail:
+        groups.append({"params": list(tail.parameters()), "lr": options.tail_learning_rate})
+    optimiser = torch.optim.AdamW(groups, weight_decay=options.weight_decay)
     steps_per_epoch = math.ceil(len(clean) / options.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=options.learning_rate, total_steps=options.epochs * steps_per_epoch, pct_start=0.1
+        optimiser,
+        max_lr=[group["lr"] for group in groups],
+        total_steps=options.epochs * steps_per_epoch,
+        pct_start=0.1,
     )
-    tensors = _to_device(clean, views, labels, weights, config, device)
+    tensors = _to_device(clean, views, labels, weights, config, device, None if tune_tail else tail)
+    trunk = _TrunkFeatures(tail if tune_tail else None, device)
 
     head.train()
     with tqdm(range(options.epochs), desc="Training", unit=" epoch", disable=not progress) as epochs:
@@ -79,20 +101,36 @@ def train_head(
                 batch = order[start : start + options.batch_size]
                 if len(batch) < 2:
                     continue
-                loss = _loss(head, classifiers, tensors, batch, weights, options, generator)
+                loss = _loss(head, classifiers, trunk, tensors, batch, weights, options, generator)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
                 schedule.step()
                 total += loss.item() * len(batch)
             epochs.set_postfix(loss=f"{total / len(order):.3f}")
-    return head.cpu().eval()
+    return Trained(head.cpu().eval(), tail.cpu().to(memory_format=torch.contiguous_format).requires_grad_(False))
+
+
+@dataclass(frozen=True)
+class _TrunkFeatures:
+    """The cached rows -> the trunk's pooled features: rows already pooled by a frozen tail are only widened
+    to float32; with a tail to train, the rows are its input activations and it runs on them."""
+
+    tail: Tail | None
+    device: torch.device
+
+    def __call__(self, rows: torch.Tensor) -> torch.Tensor:
+        if self.tail is None:
+            return rows.float()
+        # bfloat16 autocast: a third faster here (a CPU with AVX-512 bf16), and native on recent GPUs.
+        with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            return self.tail(rows.float().contiguous(memory_format=torch.channels_last)).float()
 
 
 @dataclass(frozen=True)
 class _Tensors:
     # Half precision until a batch is taken: half the memory for the views of the whole catalogue.
-    trunk: torch.Tensor  # (V + 1, N, trunk_dim): the clean features, then each view's
+    trunk: torch.Tensor  # (V + 1, N, ...): the clean rows, then each view's; pooled features or the tail's input
     picture: torch.Tensor  # (V + 1, N, picture features)
     labels: dict[str, torch.Tensor]
 
@@ -104,10 +142,13 @@ def _to_device(
     weights: dict[str, float],
     config: HeadConfig,
     device: torch.device,
+    frozen_tail: Tail | None,
 ) -> _Tensors:
+    """With a ``frozen_tail``, the rows are its pooled features, computed once; else the tail's input."""
     every = [clean, *views]
+    rows = [f.maps if frozen_tail is None else pooled(frozen_tail, f.maps).astype(np.float16) for f in every]
     return _Tensors(
-        trunk=torch.from_numpy(np.stack([f.trunk for f in every]).astype(np.float16)).to(device),
+        trunk=torch.from_numpy(np.stack(rows)).to(device),
         picture=torch.stack([_picture(f.thumbnails, config, device) for f in every]),
         labels={name: torch.from_numpy(labels[name]).to(device) for name in weights},
     )
@@ -126,6 +167,7 @@ def _picture(thumbnails: np.ndarray, config: HeadConfig, device: torch.device, c
 def _loss(
     head: CatalogueHead,
     classifiers: nn.ModuleDict,
+    trunk_features: _TrunkFeatures,
     tensors: _Tensors,
     batch: torch.Tensor,
     weights: dict[str, float],
@@ -141,7 +183,7 @@ def _loss(
         rows = torch.cat([batch, batch])
     else:
         trunk, picture, rows = tensors.trunk[0, batch], tensors.picture[0, batch], batch
-    output = head.embed(trunk.float(), picture.float())
+    output = head.embed(trunk_features(trunk), picture.float())
     semantic = output[:, : head.config.dim]
     loss = output.new_zeros(())
     for name, weight in weights.items():

@@ -18,8 +18,9 @@ DEFAULT_FEATURE_CACHE = Path(settings.BASE_DIR) / "var" / "training" / "features
 
 class Command(BaseCommand):
     help = (
-        "Train a catalogue-tuned embedding model (a head on a frozen backbone's features) on the catalogue's "
-        "labels, with a held-out split by product and by duplicate picture, and report held-out figures."
+        "Train a catalogue-tuned embedding model (a head on a backbone's features, with the backbone's last "
+        "block) on the catalogue's labels, with a held-out split by product and by duplicate picture, and report "
+        "held-out figures."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,6 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=TrainingOptions.seed, help="Seeds the split and training.")
         parser.add_argument(
             "--views", type=int, default=2, help="Photo-like views per training product (each a pass of the trunk)."
+        )
+        parser.add_argument(
+            "--tune-blocks",
+            type=int,
+            default=TrainingSetup.tuned_blocks,
+            help="The trunk's last blocks trained with the head (0: the trunk stays frozen; each block costs time).",
         )
         parser.add_argument("--held-out", type=float, default=0.2, help="Share of duplicate groups held out.")
         parser.add_argument(
@@ -42,6 +49,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["epochs"] < 1 or options["views"] < 0 or not 0 < options["held_out"] < 1:
             raise CommandError("--epochs must be at least 1, --views at least 0, --held-out between 0 and 1.")
+        if options["tune_blocks"] < 0:
+            raise CommandError("--tune-blocks must be 0 (a frozen trunk) or more.")
         device = options["device"]
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -56,6 +65,7 @@ class Command(BaseCommand):
             input_size=settings.EMBEDDING_INPUT_SIZE or 192,
             photo_dir=options["photos"],
             views=options["views"],
+            tuned_blocks=options["tune_blocks"],
             held_out_fraction=options["held_out"],
             duplicate_distance=settings.SIMILAR_ITEMS_DUPLICATE_DISTANCE,
             options=TrainingOptions(epochs=options["epochs"], seed=options["seed"], device=device),
@@ -68,7 +78,7 @@ class Command(BaseCommand):
         progress = options["verbosity"] > 0
         try:
             report = train_embedding_model(setup, catalogue, progress=progress, say=self.stdout.write)
-        except WeightsError as error:
+        except (WeightsError, ValueError) as error:  # no weights; a trunk that cannot be cut there
             raise CommandError(str(error)) from error
         self._report(setup.model, report, time.monotonic() - started)
 
