@@ -161,7 +161,8 @@ class SavedHead:
         except Exception as error:  # torch raises a different type for each way a file can be broken
             raise ValueError(f"{path} is not a readable PyTorch file ({error})") from error
         if not isinstance(saved, dict) or saved.get("format") not in READABLE_FORMATS:
-            raise ValueError(f"{path} is not a head file of format {FILE_FORMAT} written by train_embedding_model")
+            formats = " or ".join(map(str, READABLE_FORMATS))
+            raise ValueError(f"{path} is not a head file of format {formats} written by train_embedding_model")
         return cls(
             config=HeadConfig(**saved["config"]),
             state_dict=saved["state_dict"],
