@@ -3,7 +3,7 @@
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -134,11 +134,9 @@ def train_embedding_model(
         trunk_state_dict=trained.tail.network_state_dict() if tune_tail else {},
     ).save(weights_file)
     split.save(split_path(weights_file))
-    # Evaluate exactly what serving will load: the file's head, and its trunk weights in a freshly loaded trunk.
-    saved = SavedHead.load(weights_file)
-    serving_trunk = load_backbone(spec.trunk, weights_dir=setup.weights_dir, input_size=setup.input_size)
-    saved.tune(serving_trunk.module.network)
-    head, tail = saved.head(), cut_trunk(serving_trunk, tail_blocks).tail
+    served = load_backbone(setup.model, weights_dir=setup.out_dir)  # evaluate exactly what serving will load
+    head = served.module.head
+    tail = cut_trunk(replace(trunk, module=served.module.trunk), tail_blocks).tail
     seconds["training"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -150,7 +148,7 @@ def train_embedding_model(
     return TrainingReport(
         weights_file=weights_file,
         split_file=split_path(weights_file),
-        version=load_backbone(setup.model, weights_dir=setup.out_dir).version,
+        version=served.version,
         split=split,
         photo_source=queries.source,
         tuned=tuned,

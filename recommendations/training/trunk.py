@@ -32,7 +32,7 @@ class Front(nn.Module):
 
 class Tail(nn.Module):
     """The front's activations -> the trunk's pooled features ``(N, dim)``, exactly as the whole trunk computes
-    them. Its parameters are the trunk network's own, under ``network_names``."""
+    them. ``network_state_dict`` gives its weights the names the trunk network has for them."""
 
     def __init__(self, network: nn.Module, cut: int) -> None:
         super().__init__()
