@@ -17,7 +17,7 @@ from recommendations.training.metrics import neighbours, precision_at_k
 from recommendations.training.pipeline import TrainingSetup, train_embedding_model
 from recommendations.training.splits import Split, duplicate_groups, split_by_group, split_path
 from recommendations.training.train import TrainingOptions, train_head
-from recommendations.training.trunk import CutTrunk, cut_trunk, pooled
+from recommendations.training.trunk import CutTrunk, TrunkCutError, cut_trunk, pooled
 
 TUNED = "efficientnet_lite0_catalogue"
 
@@ -112,11 +112,11 @@ def test_trunk_cut_in_two_computes_what_the_whole_trunk_does(catalog_dir: Path):
 
 
 def test_only_an_efficientnet_trunk_is_cut_and_only_within_its_blocks():
-    with pytest.raises(ValueError, match="only EfficientNet trunks"):
+    with pytest.raises(TrunkCutError, match="only EfficientNet trunks"):
         cut_trunk(backbones.untrained_backbone("resnet18"), 1)
     trunk = backbones.untrained_backbone("efficientnet_lite0")
     for tail_blocks in (0, 17):
-        with pytest.raises(ValueError, match="1 to 16 of efficientnet_lite0's blocks"):
+        with pytest.raises(TrunkCutError, match="1 to 16 of efficientnet_lite0's blocks"):
             cut_trunk(trunk, tail_blocks)
 
 

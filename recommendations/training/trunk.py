@@ -14,6 +14,10 @@ from torch import nn
 from recommendations.backbones import Backbone, FeatureExtractor
 
 
+class TrunkCutError(ValueError):
+    """The trunk cannot be cut where asked: it is not an EfficientNet, or has fewer blocks."""
+
+
 class Front(nn.Module):
     """uint8 pixels ``(N, size, size, 3)`` -> the activations entering the tail ``(N, C, H, W)``."""
 
@@ -69,14 +73,14 @@ class CutTrunk:
 
 def cut_trunk(trunk: Backbone, tail_blocks: int) -> CutTrunk:
     """Cut ``trunk`` (a loaded EfficientNet backbone) before its last ``tail_blocks`` blocks; the tail is a copy,
-    so training it leaves ``trunk`` as it was."""
+    so training it leaves ``trunk`` as it was. Raises ``TrunkCutError`` when it cannot be cut there."""
     extractor = trunk.module
     network = getattr(extractor, "network", None)
     if not isinstance(extractor, FeatureExtractor) or not hasattr(network, "_blocks"):
-        raise ValueError(f"{trunk.name} cannot be cut into a front and a tail: only EfficientNet trunks can.")
+        raise TrunkCutError(f"{trunk.name} cannot be cut into a front and a tail: only EfficientNet trunks can.")
     blocks = len(network._blocks)
     if not 1 <= tail_blocks <= blocks:
-        raise ValueError(f"The tail must hold 1 to {blocks} of {trunk.name}'s blocks, not {tail_blocks}.")
+        raise TrunkCutError(f"The tail must hold 1 to {blocks} of {trunk.name}'s blocks, not {tail_blocks}.")
     cut = blocks - tail_blocks
     front = replace(trunk, version=f"{trunk.version}-front{cut}", dim=0, module=Front(extractor, cut).eval())
     return CutTrunk(front=front, tail=copy.deepcopy(Tail(network, cut)).eval())

@@ -9,6 +9,7 @@ from recommendations.backbones import BACKBONES, SHIPPED_HEADS_DIR, TunedSpec, W
 from recommendations.training.catalogue import load_catalogue
 from recommendations.training.pipeline import Figures, TrainingReport, TrainingSetup, train_embedding_model
 from recommendations.training.train import TrainingOptions
+from recommendations.training.trunk import TrunkCutError
 
 TUNED_MODELS = sorted(name for name, spec in BACKBONES.items() if isinstance(spec, TunedSpec))
 # The full-size photos kept for evaluating search by photo: their products are always held out.
@@ -78,7 +79,7 @@ class Command(BaseCommand):
         progress = options["verbosity"] > 0
         try:
             report = train_embedding_model(setup, catalogue, progress=progress, say=self.stdout.write)
-        except (WeightsError, ValueError) as error:  # no weights; a trunk that cannot be cut there
+        except (WeightsError, TrunkCutError) as error:
             raise CommandError(str(error)) from error
         self._report(setup.model, report, time.monotonic() - started)
 
