@@ -125,7 +125,7 @@ def test_tuned_model_serves_the_trunk_weights_trained_with_its_head(tmp_path: Pa
     cut = cut_trunk(trunk, 1)
     with torch.no_grad():  # trained, and far from the ImageNet weights
         weight = cut.tail.conv_head.weight
-        weight.copy_(torch.randn_like(weight) * weight.std())
+        weight.copy_(torch.randn(weight.shape, generator=torch.Generator().manual_seed(0)) * weight.std())
     save_head(tmp_path / "tuned", trunk.version, trunk_state_dict=cut.tail.network_state_dict())
     save_head(tmp_path / "frozen", trunk.version)
 
@@ -137,8 +137,9 @@ def test_tuned_model_serves_the_trunk_weights_trained_with_its_head(tmp_path: Pa
         expected = head(cut.tail(cut.front.module(pixels)), features.thumbnails(pixels)).numpy()
         served, untuned = tuned.module(pixels).numpy(), frozen.module(pixels).numpy()
 
-    np.testing.assert_allclose(served, expected, atol=2e-3)  # the file holds the trunk's kernels in half precision
-    assert np.abs(served - untuned).max() > 0.05
+    half_precision = 2e-3  # the file holds the trunk's kernels in half precision
+    np.testing.assert_allclose(served, expected, atol=half_precision)
+    assert np.abs(served - untuned).max() > 10 * half_precision
     assert tuned.version != frozen.version
 
 
