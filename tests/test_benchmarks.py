@@ -1,11 +1,12 @@
 """The benchmark scripts run end to end on the test catalogue and print every row of their tables.
 
-Their figures are not checked here (speed is never asserted in tests): only that a change elsewhere, such as a
-renamed setting or perturbation, has not broken them.
+No speed figure is checked (speed is never asserted in tests): only that a change elsewhere, such as a renamed
+setting or perturbation, has not broken them.
 """
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from benchmarks import embedding_throughput, photo_search, storefront_pages
 PHOTO_IDS = ("2477", "2618")
 
 
-def run(main, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+def run(
+    main: Callable[[], None], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> str:
     monkeypatch.setattr(sys, "argv", ["benchmark", *args])
     main()
     return capsys.readouterr().out
