@@ -137,9 +137,8 @@ def test_tuned_model_serves_the_trunk_weights_trained_with_its_head(tmp_path: Pa
         expected = head(cut.tail(cut.front.module(pixels)), features.thumbnails(pixels)).numpy()
         served, untuned = tuned.module(pixels).numpy(), frozen.module(pixels).numpy()
 
-    half_precision = 2e-3  # the file holds the trunk's kernels in half precision
-    np.testing.assert_allclose(served, expected, atol=half_precision)
-    assert np.abs(served - untuned).max() > 10 * half_precision
+    np.testing.assert_allclose(served, expected, atol=2e-3)  # the file holds the trunk's kernels in half precision
+    assert np.abs(served - untuned).max() > 0.05
     assert tuned.version != frozen.version
 
 
