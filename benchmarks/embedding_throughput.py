@@ -28,9 +28,13 @@ from recommendations.backbones import BACKBONES, Backbone, WeightsError, load_ba
 from recommendations.encoder import ImageEncoder
 from recommendations.runtimes import OnnxRuntime, Runtime, TorchRuntime, cpu_threads
 
-DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
-SMALL = DATASETS / "fashion-product-images-small" / "images"
-HIRES = DATASETS / "fashion-product-images-hires"
+# The same default as the CATALOG_DATASET_DIR setting, read without starting Django.
+CATALOGUE = Path(
+    os.environ.get(
+        "CATALOG_DATASET_DIR",
+        Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "fashion-product-images-small",
+    )
+)
 REFERENCE = "torch-eager"
 
 
@@ -93,12 +97,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="timed run length per row and data set")
     parser.add_argument("--input-size", type=int, default=None, help="instead of each model's native size")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/embedding-benchmark-onnx"))
+    parser.add_argument("--catalogue", type=Path, default=CATALOGUE, help="holds images/ (default CATALOG_DATASET_DIR)")
+    parser.add_argument(
+        "--photos", type=Path, help="full-size photos (default: fashion-product-images-hires beside the catalogue)"
+    )
     args = parser.parse_args()
 
-    small = sorted(SMALL.glob("*.jpg"))[: args.small_images]
-    hires = sorted(HIRES.glob("*.jpg"))
+    photos = args.photos or args.catalogue.parent / "fashion-product-images-hires"
+    small = sorted((args.catalogue / "images").glob("*.jpg"))[: args.small_images]
+    hires = sorted(photos.glob("*.jpg"))
     if not small or not hires:
-        raise SystemExit(f"The catalogue images are not in {DATASETS}.")
+        raise SystemExit(f"No catalogue images in {args.catalogue / 'images'} or no photos in {photos}.")
     agreement_paths = small[:32] + hires[:8]
     batch_sizes = [int(size) for size in args.batch_sizes.split(",")]
     runtimes = [REFERENCE, *(name for name in args.runtimes.split(",") if name != REFERENCE)]

@@ -53,12 +53,14 @@ def test_photo_search_benchmark_refuses_photos_of_products_not_imported(tmp_path
         run(photo_search.main, monkeypatch, capsys, "--photos", str(tmp_path))
 
 
-def test_embedding_throughput_benchmark_compares_runtimes_with_eager(monkeypatch, capsys, tmp_path: Path):
+def test_embedding_throughput_benchmark_compares_runtimes_with_eager(
+    catalog_dir: Path, monkeypatch, capsys, tmp_path: Path
+):
     out = run(
         embedding_throughput.main,
         monkeypatch,
         capsys,
-        *("--models", "efficientnet_lite0", "--runtimes", "torch"),
+        *("--models", "efficientnet_lite0", "--runtimes", "torch", "--catalogue", str(catalog_dir)),
         *("--batch-sizes", "2", "--small-images", "40", "--seconds", "0.01", "--cache-dir", str(tmp_path)),
     )
     rows = [line.split() for line in out.splitlines() if line.startswith("efficientnet_lite0 ")]
