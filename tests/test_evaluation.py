@@ -15,7 +15,7 @@ from recommendations.evaluation.catalogue import ATTRIBUTES, MISSING, CatalogueL
 from recommendations.evaluation.embedders import RawPixelEncoder
 from recommendations.evaluation.exact_search import top_k
 from recommendations.evaluation.held_out import QueryPool, query_pool
-from recommendations.evaluation.leave_one_out import evaluate_leave_one_out, relevant_counts
+from recommendations.evaluation.leave_one_out import confused_pairs, evaluate_leave_one_out, relevant_counts
 from recommendations.evaluation.pipeline import EvaluationOptions, sample_queries
 from recommendations.evaluation.vectors import ModelVectors, catalogue_vectors
 from recommendations.models import EmbeddingSpace
@@ -111,6 +111,7 @@ def test_leave_one_out_scores_each_attribute_over_the_queries_that_have_it():
         groups=np.arange(4),
         attributes={name: np.array([shirts, shirts, shoes, shoes]) for name in ATTRIBUTES}
         | {"usage": np.array([0, 1, MISSING, 1])},
+        values={name: ("Shirts", "Shoes") for name in ATTRIBUTES} | {"usage": ("Casual", "Sports")},
     )
     model = ModelVectors(model="toy", version="toy", ids=ids, vectors=vectors, space=None)
 
@@ -125,6 +126,23 @@ def test_leave_one_out_scores_each_attribute_over_the_queries_that_have_it():
     assert results["usage"]["queries"] == 2
     assert results["usage"]["precision@2"] == 0.25
     assert results["usage"]["recall@2"] == 1.0
+    # Confusions within the first k=1: none for the article type; for usage, 10 (Casual) finds 11 (Sports).
+    assert results["article_type"]["confused"] == []
+    assert results["usage"]["confused"] == [{"values": ["Casual", "Sports"], "share": 0.5}]
+
+
+def test_confused_pairs_count_either_order_and_rank_by_share():
+    queries = np.array([0, 1, 2, 0])
+    found = np.array([[1, 0, MISSING], [0, 2, 1], [2, 1, 1], [0, 0, 0]])
+
+    pairs = confused_pairs(queries, found, ("Tshirts", "Tops", "Shirts"))
+
+    # Tops/Shirts three times (1 found 2, 2 found 1 twice), Tshirts/Tops twice (0 found 1, 1 found 0); neither the
+    # right answers nor the product without a value count.
+    assert pairs == [
+        {"values": ["Tops", "Shirts"], "share": 3 / 12},
+        {"values": ["Tshirts", "Tops"], "share": 2 / 12},
+    ]
 
 
 def test_queries_can_be_restricted_to_given_products():
@@ -238,8 +256,13 @@ def test_the_command_writes_the_report(embedded_catalogue: EmbeddingSpace, tmp_p
     assert set(tested["metadata_ranking"]["on"]["precision@10"]) == set(ATTRIBUTES)
     assert tested["photo_search"]["original"]["recall@1"] >= 0.8
 
+    confused = tested["leave_one_out"]["article_type"]["confused"]
+    assert confused and all(pair["share"] > 0 for pair in confused)
+    assert 1 - tested["leave_one_out"]["article_type"]["precision@10"] >= sum(pair["share"] for pair in confused)
+
     markdown = (out / "evaluation.md").read_text()
     assert f"| {served} |" in markdown and "| raw_pixels |" in markdown
+    assert f"- articleType: {' / '.join(confused[0]['values'])}" in markdown
     for chart in ("precision_by_attribute.png", "photo_recall.png", "metadata_ranking.png", "perturbations.png"):
         assert f"({chart})" in markdown
         assert Image.open(out / chart).format == "PNG"

@@ -25,6 +25,8 @@ class CatalogueLabels:
     groups: np.ndarray
     """Products with the same code have byte-identical images."""
     attributes: dict[str, np.ndarray]
+    values: dict[str, tuple[str, ...]]
+    """Each attribute's value of each code: ``values[attribute][code]``."""
 
     def rows(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """The positions of these product ids (each must be in ``ids``)."""
@@ -42,16 +44,21 @@ def load_labels(ids: np.ndarray) -> CatalogueLabels:
         raise ValueError(f"{len(ids) - len(rows)} of the products to evaluate are no longer in the catalogue.")
     ordered = [rows[product_id] for product_id in ids.tolist()]
     columns = list(zip(*ordered, strict=True)) if ordered else [()] * len(fields)
+    # An image without a checksum is a group of its own.
+    groups, _ = _codes(tuple(sha or f"product {pk}" for pk, sha in zip(columns[0], columns[1], strict=True)))
+    attributes = {name: _codes(columns[2 + index]) for index, name in enumerate(ATTRIBUTES)}
     return CatalogueLabels(
         ids=ids,
-        # An image without a checksum is a group of its own.
-        groups=_codes(tuple(sha or f"product {pk}" for pk, sha in zip(columns[0], columns[1], strict=True))),
-        attributes={name: _codes(columns[2 + index]) for index, name in enumerate(ATTRIBUTES)},
+        groups=groups,
+        attributes={name: codes for name, (codes, _) in attributes.items()},
+        values={name: values for name, (_, values) in attributes.items()},
     )
 
 
-def _codes(values: tuple) -> np.ndarray:
+def _codes(values: tuple) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Integer codes of ``values`` (``MISSING`` for none), and the value of each code."""
     codes: dict[object, int] = {}
-    return np.array(
+    array = np.array(
         [MISSING if value in (None, "") else codes.setdefault(value, len(codes)) for value in values], dtype=np.int64
     )
+    return array, tuple(map(str, codes))

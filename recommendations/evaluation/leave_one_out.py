@@ -1,5 +1,7 @@
 """Leave-one-out retrieval quality: each query product against the rest of the catalogue, by exact search."""
 
+from collections import Counter
+
 import numpy as np
 from tqdm import tqdm
 
@@ -9,12 +11,15 @@ from .exact_search import top_k
 from .vectors import ModelVectors
 
 MetricValues = dict[str, float | int]
+# The value pairs most often confused, reported per attribute.
+CONFUSED_PAIRS = 5
 
 
 def evaluate_leave_one_out(
     vectors: ModelVectors, labels: CatalogueLabels, query_ids: np.ndarray, ks: list[int], *, progress: bool = False
-) -> dict[str, MetricValues]:
-    """Precision, recall, mAP and nDCG at each k, per attribute, averaged over the queries.
+) -> dict[str, dict]:
+    """Precision, recall, mAP and nDCG at each k, per attribute, averaged over the queries, and the pairs of
+    values most often confused within the first k (``confused``, see ``confused_pairs``).
 
     ``labels`` is aligned with ``vectors.ids``. A query never retrieves itself nor the byte-identical copies
     of its image (trivial hits); a retrieved product is relevant when it shares the attribute's value. Queries
@@ -36,7 +41,22 @@ def evaluate_leave_one_out(
         known = codes[rows] != MISSING
         relevance = codes[retrieved[known]] == codes[rows[known], np.newaxis]
         results[attribute] = score(relevance, relevant_counts(codes, labels.groups)[rows[known]], ks)
+        found = codes[retrieved[known, : ks[0]]]
+        results[attribute]["confused"] = confused_pairs(codes[rows[known]], found, labels.values[attribute])
     return results
+
+
+def confused_pairs(query_codes: np.ndarray, found: np.ndarray, values: tuple[str, ...]) -> list[dict]:
+    """The ``CONFUSED_PAIRS`` pairs of values (in either order) that most often stand for a query's value and a
+    retrieved product's other one, with their ``share`` of all retrieved products: the precision they cost.
+    A retrieved product without a value is not a confusion."""
+    queries = np.broadcast_to(query_codes[:, np.newaxis], found.shape)
+    wrong = (found != queries) & (found != MISSING)
+    pairs = Counter((min(a, b), max(a, b)) for a, b in zip(queries[wrong].tolist(), found[wrong].tolist(), strict=True))
+    return [
+        {"values": [values[a], values[b]], "share": count / found.size}
+        for (a, b), count in pairs.most_common(CONFUSED_PAIRS)
+    ]
 
 
 def score(relevance: np.ndarray, relevant: np.ndarray, ks: list[int]) -> MetricValues:

@@ -77,7 +77,7 @@ def render_markdown(results: dict, charts: list[tuple[str, str]]) -> str:
     for name, model in _evaluated(models):
         lines += [f"### {name}", "", f"`{model['version']}`, {model['dimensions']}-d, {model['vectors']}.", ""]
         lines += leave_one_out_table(model["leave_one_out"], options["k"])
-        lines.append("")
+        lines += ["", *confusion_lines(model["leave_one_out"], k)]
     lines += [
         "## Index and latency",
         "",
@@ -137,6 +137,24 @@ def leave_one_out_table(results: dict[str, dict], ks: list[int]) -> list[str]:
         for a, label in ATTRIBUTES.items()
     ]
     return _table(header, rows)
+
+
+def confusion_lines(results: dict[str, dict], k: int) -> list[str]:
+    """The value pairs each attribute confuses most, with the precision each costs (older reports lack them)."""
+    lines = []
+    for attribute, label in ATTRIBUTES.items():
+        confused = results[attribute].get("confused")
+        if confused:
+            pairs = ", ".join(f"{' / '.join(pair['values'])} {pair['share']:.3f}" for pair in confused)
+            lines.append(f"- {label}: {pairs}")
+    if not lines:
+        return []
+    return [
+        f"Most confused values: the share of the first {k} retrieved products (the P@{k} it costs).",
+        "",
+        *lines,
+        "",
+    ]
 
 
 def index_table(models: dict[str, dict], k: int) -> list[str]:
