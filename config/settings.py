@@ -101,6 +101,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 # Database: DATABASE_URL (any PostgreSQL with pgvector), else the embedded server.
 EMBEDDED_POSTGRES_DATA = Path(os.environ.get("EMBEDDED_POSTGRES_DATA", BASE_DIR / ".pgdata"))
+# Its cache, e.g. "512MB"; empty: a quarter of the machine's memory, at most 2 GB.
+EMBEDDED_POSTGRES_SHARED_BUFFERS = os.environ.get("EMBEDDED_POSTGRES_SHARED_BUFFERS", "")
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.config(conn_max_age=60, conn_health_checks=True)}
 else:
@@ -110,6 +112,7 @@ else:
             "NAME": "storefront",
             "USER": "postgres",
             "DATA_DIR": str(EMBEDDED_POSTGRES_DATA),
+            "SHARED_BUFFERS": EMBEDDED_POSTGRES_SHARED_BUFFERS,
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }

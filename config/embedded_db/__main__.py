@@ -16,7 +16,8 @@ def main(argv: list[str]) -> int:
     data_dir = settings.EMBEDDED_POSTGRES_DATA
     action = argv[0] if argv else "status"
     if action == "start":
-        print(f"Embedded PostgreSQL running, socket in {ensure_server(data_dir)}")
+        socket_dir = ensure_server(data_dir, settings.EMBEDDED_POSTGRES_SHARED_BUFFERS)
+        print(f"Embedded PostgreSQL running, socket in {socket_dir}")
     elif action == "stop":
         print("Stopped." if stop_server(data_dir) else "Not running.")
     elif action == "status":

