@@ -39,10 +39,10 @@ def evaluate_leave_one_out(
     for attribute in ATTRIBUTES:
         codes = labels.attributes[attribute]
         known = codes[rows] != MISSING
-        relevance = codes[retrieved[known]] == codes[rows[known], np.newaxis]
+        query_codes, found = codes[rows[known]], codes[retrieved[known]]
+        relevance = found == query_codes[:, np.newaxis]
         results[attribute] = score(relevance, relevant_counts(codes, labels.groups)[rows[known]], ks)
-        found = codes[retrieved[known, : ks[0]]]
-        results[attribute]["confused"] = confused_pairs(codes[rows[known]], found, labels.values[attribute])
+        results[attribute]["confused"] = confused_pairs(query_codes, found[:, : ks[0]], labels.values[attribute])
     return results
 
 
