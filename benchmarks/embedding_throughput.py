@@ -18,9 +18,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import numpy as np
 import torch
+from django.conf import settings
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.machine import describe_machine
@@ -28,13 +30,6 @@ from recommendations.backbones import BACKBONES, Backbone, WeightsError, load_ba
 from recommendations.encoder import ImageEncoder
 from recommendations.runtimes import OnnxRuntime, Runtime, TorchRuntime, cpu_threads
 
-# The same default as the CATALOG_DATASET_DIR setting, read without starting Django.
-CATALOGUE = Path(
-    os.environ.get(
-        "CATALOG_DATASET_DIR",
-        Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "fashion-product-images-small",
-    )
-)
 REFERENCE = "torch-eager"
 
 
@@ -97,7 +92,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="timed run length per row and data set")
     parser.add_argument("--input-size", type=int, default=None, help="instead of each model's native size")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/embedding-benchmark-onnx"))
-    parser.add_argument("--catalogue", type=Path, default=CATALOGUE, help="holds images/ (default CATALOG_DATASET_DIR)")
+    parser.add_argument(
+        "--catalogue",
+        type=Path,
+        default=Path(settings.CATALOG_DATASET_DIR),
+        help="holds images/ (default CATALOG_DATASET_DIR)",
+    )
     parser.add_argument(
         "--photos", type=Path, help="full-size photos (default: fashion-product-images-hires beside the catalogue)"
     )
