@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so that a code change reuses this layer.
+# Dependencies first, so that a code change reuses this layer. The serving set only: the image model runs from its
+# ONNX export with ONNX Runtime's CPU build, no torch (exporting and training need requirements-ml.txt).
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
@@ -18,8 +19,8 @@ COPY . .
 # hashed manifest). The key only lets the settings load; nothing is signed during the build.
 RUN DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 
-# An unprivileged user owns only the media folder and the embedding cache (the model exported to ONNX);
-# named volumes mounted there start with this ownership.
+# An unprivileged user owns only the media folder and var/embeddings (models a shop exports itself, in
+# EMBEDDING_MODELS_DIR); named volumes mounted there start with this ownership.
 RUN useradd --create-home --uid 10001 app \
     && mkdir -p /app/media /app/var/embeddings \
     && chown app:app /app/media /app/var/embeddings

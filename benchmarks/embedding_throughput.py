@@ -26,19 +26,30 @@ from django.conf import settings
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.machine import describe_machine
-from recommendations.backbones import BACKBONES, Backbone, WeightsError, load_backbone, untrained_backbone
-from recommendations.encoder import ImageEncoder
-from recommendations.runtimes import OnnxRuntime, Runtime, TorchRuntime, cpu_threads
+from recommendations.embedding.encoder import ImageEncoder
+from recommendations.embedding.onnx_model import cpu_threads
+from recommendations.offline.backbones import BACKBONES, Backbone, WeightsError, load_backbone, untrained_backbone
+from recommendations.offline.export import onnx_model
+from recommendations.offline.runtimes import TorchRuntime, torch_encoder
 
 REFERENCE = "torch-eager"
 
 
-def make_runtime(name: str, backbone: Backbone, cache_dir: Path) -> Runtime:
+def make_encoder(name: str, backbone: Backbone, cache_dir: Path) -> ImageEncoder:
     if name == REFERENCE:
-        return TorchRuntime(backbone, channels_last=False)
+        return torch_encoder(backbone, channels_last=False)
     if name == "onnx":
-        return OnnxRuntime(backbone, cache_dir=cache_dir)
-    return TorchRuntime(backbone, bf16=name == "torch-bf16")
+        # What serving runs: the exported model in ONNX Runtime.
+        runtime = onnx_model(backbone, cache_dir)
+        return ImageEncoder(
+            version=backbone.version, dim=backbone.dim, preprocessor=backbone.preprocessor, runtime=runtime
+        )
+    return ImageEncoder(
+        version=backbone.version,
+        dim=backbone.dim,
+        preprocessor=backbone.preprocessor,
+        runtime=TorchRuntime(backbone, bf16=name == "torch-bf16"),
+    )
 
 
 def images_per_second(encoder: ImageEncoder, paths: list[Path], batch_size: int, seconds: float) -> float:
@@ -58,7 +69,7 @@ def images_per_second(encoder: ImageEncoder, paths: list[Path], batch_size: int,
 def decode_per_second(encoder: ImageEncoder, paths: list[Path]) -> float:
     started = time.perf_counter()
     for path in paths:
-        encoder.backbone.preprocessor(path)
+        encoder.preprocessor(path)
     return len(paths) / (time.perf_counter() - started)
 
 
@@ -135,7 +146,7 @@ def main() -> None:
         reference_vectors = None
         eager: dict[int, tuple[float, float]] = {}
         for runtime_name in runtimes:
-            encoder = ImageEncoder(backbone, make_runtime(runtime_name, backbone, args.cache_dir))
+            encoder = make_encoder(runtime_name, backbone, args.cache_dir)
             vectors = encoder.encode(agreement_paths, 32).vectors
             if reference_vectors is None:
                 reference_vectors = vectors

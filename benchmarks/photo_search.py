@@ -35,9 +35,9 @@ from django.urls import reverse  # noqa: E402
 from rest_framework.throttling import ScopedRateThrottle  # noqa: E402
 
 from benchmarks.machine import describe_machine  # noqa: E402
-from recommendations.perturbations import perturb  # noqa: E402
-from recommendations.photo_search import search_by_photo  # noqa: E402
-from recommendations.photos import open_photo  # noqa: E402
+from recommendations.offline.perturbations import perturb  # noqa: E402
+from recommendations.photo_search.photos import open_photo  # noqa: E402
+from recommendations.photo_search.services import search_by_photo  # noqa: E402
 from shop.models import Product  # noqa: E402
 
 DEFAULT_PHOTOS = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"

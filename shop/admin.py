@@ -1,8 +1,11 @@
 """The catalogue in Django's admin: browse, filter and search 44k products, edit one and replace its image."""
 
 import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.contrib import admin
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.files import File
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -33,6 +36,31 @@ def image_tag(product: Product, height: int) -> SafeString:
         width = height * 3 // 4
         return format_html('<span style="{};width:{}px;height:{}px">no image</span>', NO_IMAGE_STYLE, width, height)
     return format_html('<img src="{}" alt="" height="{}" loading="lazy">', product.image.url, height)
+
+
+@dataclass(frozen=True)
+class ProductAdminExtension:
+    """What another app shows in the product admin, without the catalogue importing that app.
+
+    ``columns`` and ``panels`` are ``admin.display`` functions of a product (columns of the list, read-only lines
+    of the change page under ``panel_title``); ``actions`` are ``admin.action`` functions of the list; ``annotate``
+    adds what the columns read to the list's queryset, once per request.
+    """
+
+    columns: Sequence[Callable[[Product], object]] = ()
+    panel_title: str = ""
+    panels: Sequence[Callable[[Product], object]] = ()
+    actions: Sequence[Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Product]], None]] = ()
+    annotate: Callable[[QuerySet[Product], HttpRequest], QuerySet[Product]] | None = None
+
+
+# Filled by other apps' admin modules (``extend_product_admin``) and read at request time, so that the order in
+# which apps are installed and their admin modules imported does not matter.
+_extensions: list[ProductAdminExtension] = []
+
+
+def extend_product_admin(extension: ProductAdminExtension) -> None:
+    _extensions.append(extension)
 
 
 class HasImageFilter(admin.SimpleListFilter):
@@ -104,7 +132,30 @@ class ProductAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         # The full-text vector is only for the storefront's search; the admin never shows it.
-        return super().get_queryset(request).defer("search_vector")
+        queryset = super().get_queryset(request).defer("search_vector")
+        for extension in _extensions:
+            if extension.annotate:
+                queryset = extension.annotate(queryset, request)
+        return queryset
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        return [*super().get_list_display(request), *(column for e in _extensions for column in e.columns)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Product | None = None) -> list:
+        return [*super().get_readonly_fields(request, obj), *(panel for e in _extensions for panel in e.panels)]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> list:
+        panels = [(e.panel_title, {"fields": list(e.panels)}) for e in _extensions if e.panels and obj is not None]
+        return [*super().get_fieldsets(request, obj), *panels]
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if IS_POPUP_VAR in request.GET:
+            return actions
+        extra = [(action, action.__name__, action.short_description) for e in _extensions for action in e.actions]
+        for action, name, description in self._filter_actions_by_permissions(request, extra):
+            actions[name] = (action, name, description)
+        return actions
 
     def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
         if "image" in form.changed_data:

@@ -3,8 +3,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from recommendations.selectors import SimilarOptions, similar_products
-
 from . import selectors
 from .selectors import ProductFilters
 
@@ -29,9 +27,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.product_detail(pk)
     if product is None:
         raise Http404("No such product.")
-    options = SimilarOptions.from_querydict(request.GET)
-    similar = similar_products(product, options=options) if product.image else []
-    return render(request, "shop/product_detail.html", {"product": product, "similar": similar, "options": options})
+    return render(request, "shop/product_detail.html", {"product": product})
 
 
 def _listing(request: HttpRequest, *, query: str) -> HttpResponse:

@@ -2,12 +2,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 
-from recommendations import services
 from recommendations.models import EmbeddingSpace
-from recommendations.selectors import products_to_embed
+from recommendations.vectors import services
+from recommendations.vectors.selectors import products_to_embed
 from shop.models import Product
 from shop.services import import_catalog
 
@@ -23,6 +24,14 @@ def catalog_dir() -> Path:
             f"The Kaggle catalogue is not at {path}; set CATALOG_DATASET_DIR to a folder with styles.csv and images/."
         )
     return path
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Django's cache (in-process in tests) would carry one test's pages and progress into the next."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

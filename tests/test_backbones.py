@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torchvision.models import resnet18, resnet34
 
-from recommendations.backbones import (
+from recommendations.offline.backbones import (
     IMAGENET,
     FeatureExtractor,
     WeightsError,

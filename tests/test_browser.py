@@ -62,7 +62,7 @@ def server(embedded_catalogue, django_db_blocker, tmp_path_factory: pytest.TempP
             **os.environ,
             "DATABASE_URL": database_url(),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "EMBEDDING_CACHE_DIR": str(settings.EMBEDDING_CACHE_DIR),
+            "EMBEDDING_MODELS_DIR": str(settings.EMBEDDING_MODELS_DIR),
             "DEBUG": "true",
         }
     port = free_port()

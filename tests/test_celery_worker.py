@@ -19,9 +19,9 @@ import redis
 from django.conf import settings
 
 from config.celery import app
-from recommendations import services
 from recommendations.models import EmbeddingSpace, ProductEmbedding
-from recommendations.tasks import embed_products
+from recommendations.vectors import services
+from recommendations.vectors.tasks import embed_products
 from shop.models import Product
 from tests.processes import database_url
 
@@ -72,7 +72,7 @@ def worker_env(broker: str) -> dict[str, str]:
         "CELERY_BROKER_URL": broker,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "EMBEDDING_CACHE_DIR": str(settings.EMBEDDING_CACHE_DIR),
+        "EMBEDDING_MODELS_DIR": str(settings.EMBEDDING_MODELS_DIR),
     }
 
 

@@ -12,10 +12,11 @@ from django.core.management import call_command
 from django.test import override_settings
 from torchvision.models import resnet18
 
-from recommendations import services
-from recommendations.backbones import BACKBONES
 from recommendations.models import EmbeddingSpace, ProductEmbedding
-from recommendations.selectors import products_to_embed, serving_space
+from recommendations.offline.backbones import BACKBONES, load_backbone
+from recommendations.offline.export import export_model
+from recommendations.vectors import services
+from recommendations.vectors.selectors import products_to_embed, serving_space
 from shop.models import Product
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +98,8 @@ def test_switching_models_keeps_serving_the_old_space_until_the_new_one_is_compl
     assert serving_space() == old
 
     save_seeded_resnet18(tmp_path / "weights")
-    with override_settings(EMBEDDING_MODEL="resnet18", EMBEDDING_WEIGHTS_DIR=tmp_path / "weights"):
+    export_model(load_backbone("resnet18", weights_dir=tmp_path / "weights", input_size=192), tmp_path / "models")
+    with override_settings(EMBEDDING_MODEL="resnet18", EMBEDDING_MODELS_DIR=tmp_path / "models"):
         new = services.target_space()
         assert new.backbone == "resnet18" and new.dimensions == 512
         embed(new, small_catalogue[:6])

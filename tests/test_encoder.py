@@ -4,21 +4,30 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recommendations.encoder import ImageEncoder
-from recommendations.runtimes import OnnxRuntime, TorchRuntime, create_runtime
+from recommendations.embedding.encoder import ImageEncoder
+from recommendations.embedding.manifest import ModelFilesError, ModelManifest
+from recommendations.offline.backbones import Backbone, load_backbone
+from recommendations.offline.export import export_model
+from recommendations.offline.runtimes import torch_encoder
+from recommendations.vectors.encoders import get_encoder
 
 # Hires photos of products of ten different article types (dress, T-shirt, sports shoe, football...).
 HIRES_IDS = ["10016", "1534", "1831", "1550", "1554", "1648", "2670", "2870", "2217", "1997"]
 
 
 @pytest.fixture(scope="module")
-def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("onnx")
+def backbone() -> Backbone:
+    return load_backbone("efficientnet_lite0", input_size=192)
 
 
 @pytest.fixture(scope="module")
-def encoder(onnx_cache: Path) -> ImageEncoder:
-    return ImageEncoder.load("efficientnet_lite0", "auto", cache_dir=onnx_cache)
+def manifest(backbone: Backbone, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_model(backbone, tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="module")
+def encoder(manifest: Path) -> ImageEncoder:
+    return ImageEncoder.from_manifest(manifest)
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +88,14 @@ def test_a_broken_image_gives_an_error_item_and_the_others_succeed(encoder: Imag
     np.testing.assert_allclose(result.vectors[result.ok], encoder.encode(good).vectors, atol=1e-6)
 
 
-def test_fast_runtimes_agree_with_fp32_pytorch_eager(encoder: ImageEncoder, images: Path, hires: Path):
+def test_fast_runtimes_agree_with_fp32_pytorch_eager(
+    encoder: ImageEncoder, backbone: Backbone, images: Path, hires: Path
+):
     paths = sorted(images.glob("*.jpg"))[100:116] + [hires / f"{id_}.jpg" for id_ in HIRES_IDS[:4]]
-    reference = ImageEncoder(encoder.backbone, TorchRuntime(encoder.backbone, channels_last=False))
-    channels_last = ImageEncoder(encoder.backbone, TorchRuntime(encoder.backbone))
+    reference = torch_encoder(backbone, channels_last=False)
+    channels_last = torch_encoder(backbone)
 
+    assert encoder.version == reference.version == backbone.version
     expected = reference.encode(paths).vectors
 
     assert np.sum(encoder.encode(paths).vectors * expected, axis=1).min() >= 0.999
@@ -101,18 +113,51 @@ def test_encode_one_accepts_an_upload_and_matches_encode(encoder: ImageEncoder, 
     np.testing.assert_allclose(vector, encoder.encode_one(Image.open(path)), atol=1e-6)
 
 
-def test_onnx_export_is_cached_under_the_model_version(encoder: ImageEncoder, onnx_cache: Path):
-    exported = onnx_cache / f"{encoder.version}.onnx"
-    modified = exported.stat().st_mtime_ns
+def test_the_manifest_describes_the_export(encoder: ImageEncoder, backbone: Backbone, manifest: Path):
+    described = ModelManifest.read(manifest)
 
-    OnnxRuntime(encoder.backbone, cache_dir=onnx_cache)
+    assert described.model == "efficientnet_lite0"
+    assert described.version == backbone.version == encoder.version
+    assert (described.dimensions, described.input_size, described.preprocessing) == (1280, 192, "p1-192px")
+    assert described.normalisation.name == "tflite"
+    assert described.onnx_path(manifest) == manifest.parent / "efficientnet_lite0.onnx"
 
-    assert [path.name for path in onnx_cache.iterdir()] == [exported.name]
-    assert exported.stat().st_mtime_ns == modified
+
+def test_a_changed_model_file_is_refused_with_advice(manifest: Path, tmp_path: Path):
+    copy = tmp_path / manifest.name
+    copy.write_bytes(manifest.read_bytes())
+    onnx = tmp_path / "efficientnet_lite0.onnx"
+    onnx.write_bytes((manifest.parent / "efficientnet_lite0.onnx").read_bytes()[:-10])
+
+    with pytest.raises(ModelFilesError, match=r"is not the file .* was exported with.*export_embedding_model"):
+        ImageEncoder.from_manifest(copy)
+    onnx.unlink()
+    with pytest.raises(ModelFilesError, match="is missing"):
+        ImageEncoder.from_manifest(copy)
 
 
-def test_runtime_choice(encoder: ImageEncoder):
-    assert create_runtime("auto", encoder.backbone).name == "torch"
-    assert create_runtime("torch-bf16", encoder.backbone).name == "torch-bf16"
-    with pytest.raises(ValueError, match="choose one of auto, onnx"):
-        create_runtime("tensorrt", encoder.backbone)
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda text: "not json", "not a readable model manifest"),
+        (lambda text: text.replace('"format": 1', '"format": 9'), "format 9, not 1"),
+        (lambda text: text.replace('"p1-192px"', '"p0-192px"'), "exported for preprocessing p0-192px"),
+    ],
+)
+def test_an_unreadable_or_stale_manifest_is_refused_with_advice(manifest: Path, tmp_path: Path, edit, message):
+    copy = tmp_path / manifest.name
+    copy.write_text(edit(manifest.read_text()))
+
+    with pytest.raises(ModelFilesError, match=message):
+        ModelManifest.read(copy)
+
+
+def test_the_shipped_export_is_the_shipped_model(images: Path):
+    """The default model is served from the ONNX file in recommendations/weights/: it must be the export of the
+    trained weights beside it (re-export with `export_embedding_model ... --out recommendations/weights`)."""
+    served = get_encoder("efficientnet_lite0_catalogue")
+    trained = torch_encoder(load_backbone("efficientnet_lite0_catalogue"))
+    paths = sorted(images.glob("*.jpg"))[:24]
+
+    assert served.version == trained.version
+    assert np.sum(served.encode(paths).vectors * trained.encode(paths).vectors, axis=1).min() >= 0.9999

@@ -10,17 +10,17 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from recommendations.evaluation import metrics
-from recommendations.evaluation.catalogue import ATTRIBUTES, MISSING, CatalogueLabels, load_labels
-from recommendations.evaluation.embedders import RawPixelEncoder
-from recommendations.evaluation.exact_search import top_k
-from recommendations.evaluation.held_out import QueryPool, query_pool
-from recommendations.evaluation.leave_one_out import confused_pairs, evaluate_leave_one_out, relevant_counts
-from recommendations.evaluation.pipeline import EvaluationOptions, sample_queries
-from recommendations.evaluation.vectors import ModelVectors, catalogue_vectors
 from recommendations.models import EmbeddingSpace
-from recommendations.perturbations import PERTURBATIONS
-from recommendations.training.splits import Split, split_path
+from recommendations.offline import metrics
+from recommendations.offline.catalogue import ATTRIBUTES, MISSING, Catalogue, load_catalogue
+from recommendations.offline.evaluation.embedders import RawPixelEncoder
+from recommendations.offline.evaluation.held_out import QueryPool, query_pool
+from recommendations.offline.evaluation.leave_one_out import confused_pairs, evaluate_leave_one_out, relevant_counts
+from recommendations.offline.evaluation.pipeline import EvaluationOptions, sample_queries
+from recommendations.offline.evaluation.vectors import ModelVectors, catalogue_vectors
+from recommendations.offline.exact_search import top_k
+from recommendations.offline.perturbations import PERTURBATIONS
+from recommendations.offline.training.splits import Split, split_path
 
 HIRES_DIR = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"
 # The full-size photos of products among the first 3,000 rows of styles.csv (the test catalogue).
@@ -106,16 +106,18 @@ def test_leave_one_out_scores_each_attribute_over_the_queries_that_have_it():
     vectors = unit([[1, 0], [0.95, 0.05], [0, 1], [0.05, 0.95]])
     ids = np.array([10, 11, 12, 13])
     shirts, shoes = 0, 1
-    labels = CatalogueLabels(
+    catalogue = Catalogue(
         ids=ids,
+        image_names=[f"{product_id}.jpg" for product_id in ids],
+        shas=["a", "b", "c", "d"],
         groups=np.arange(4),
-        attributes={name: np.array([shirts, shirts, shoes, shoes]) for name in ATTRIBUTES}
+        labels={name: np.array([shirts, shirts, shoes, shoes]) for name in ATTRIBUTES}
         | {"usage": np.array([0, 1, MISSING, 1])},
-        values={name: ("Shirts", "Shoes") for name in ATTRIBUTES} | {"usage": ("Casual", "Sports")},
+        classes={name: ["Shirts", "Shoes"] for name in ATTRIBUTES} | {"usage": ["Casual", "Sports"]},
     )
     model = ModelVectors(model="toy", version="toy", ids=ids, vectors=vectors, space=None)
 
-    results = evaluate_leave_one_out(model, labels, np.array([10, 12, 13]), [1, 2])
+    results = evaluate_leave_one_out(model, catalogue, np.array([10, 12, 13]), [1, 2])
 
     assert results["article_type"]["queries"] == 3
     assert results["article_type"]["precision@1"] == 1.0
@@ -193,8 +195,8 @@ def test_computed_vectors_are_cached_by_image(tmp_path: Path):
     assert computed.space is None and computed.vectors.shape == (len(computed.ids), 3600)
     np.testing.assert_array_equal(cached.vectors, computed.vectors)
     np.testing.assert_allclose(np.linalg.norm(computed.vectors, axis=1), 1.0, rtol=1e-5)
-    labels = load_labels(computed.ids)
-    assert labels.attributes["article_type"].shape == computed.ids.shape
+    catalogue = load_catalogue(computed.ids)
+    assert catalogue.labels["article_type"].shape == computed.ids.shape
 
 
 # --- the command ----------------------------------------------------------------------------------------------------

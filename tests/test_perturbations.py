@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
-from recommendations.perturbations import PERTURBATIONS, perturb, product_mask, training_view
-from recommendations.photos import open_photo
+from recommendations.offline.perturbations import PERTURBATIONS, perturb, product_mask, training_view
+from recommendations.photo_search.photos import open_photo
 
 HIRES_DIR = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"
 CATALOGUE_IMAGES = Path(settings.CATALOG_DATASET_DIR) / "images"

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import override_settings
 from PIL import Image, ImageFilter
 
-from recommendations.photos import Crop, PhotoError, open_photo, query_image, query_images
+from recommendations.photo_search.photos import Crop, PhotoError, open_photo, query_image, query_images
 
 HIRES_DIR = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recommendations.preprocessing import (
+from recommendations.embedding.preprocessing import (
     ImageDecodeError,
     Preprocessor,
     fit_on_white_square,

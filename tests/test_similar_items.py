@@ -9,7 +9,8 @@ from django.db.models import Count
 from django.test import override_settings
 
 from recommendations.models import EmbeddingSpace, ProductEmbedding
-from recommendations.neighbours import (
+from recommendations.vectors.index import from_vector_bytes, index_name, stored_vector, vector_bytes
+from recommendations.vectors.neighbours import (
     Neighbour,
     Scope,
     index_scan_settings,
@@ -17,9 +18,8 @@ from recommendations.neighbours import (
     nearest_to_any,
     neighbours_query,
 )
-from recommendations.ranking import collapse_duplicates
-from recommendations.selectors import SimilarOptions, similar_products
-from recommendations.vector_index import from_vector_bytes, index_name, stored_vector, vector_bytes
+from recommendations.vectors.ranking import collapse_duplicates
+from recommendations.vectors.selectors import SimilarOptions, similar_products
 from shop.models import Product
 from shop.selectors import ProductFilters
 

@@ -6,18 +6,20 @@ import pytest
 import torch
 from django.core.management import CommandError, call_command
 
-from recommendations import backbones
-from recommendations.backbones import WeightsError, load_backbone
-from recommendations.perturbations import PERTURBATIONS
-from recommendations.runtimes import OnnxRuntime, TorchRuntime
-from recommendations.training import features
-from recommendations.training.catalogue import Catalogue, load_catalogue
-from recommendations.training.head import CatalogueHead, HeadConfig, SavedHead
-from recommendations.training.metrics import neighbours, precision_at_k
-from recommendations.training.pipeline import TrainingSetup, train_embedding_model
-from recommendations.training.splits import Split, duplicate_groups, split_by_group, split_path
-from recommendations.training.train import TrainingOptions, train_head
-from recommendations.training.trunk import CutTrunk, TrunkCutError, cut_trunk, pooled
+from recommendations.offline import backbones
+from recommendations.offline.backbones import WeightsError, load_backbone
+from recommendations.offline.catalogue import Catalogue, load_catalogue
+from recommendations.offline.exact_search import nearest
+from recommendations.offline.export import onnx_model
+from recommendations.offline.metrics import label_precision
+from recommendations.offline.perturbations import PERTURBATIONS
+from recommendations.offline.runtimes import TorchRuntime
+from recommendations.offline.training import features
+from recommendations.offline.training.head import CatalogueHead, HeadConfig, SavedHead
+from recommendations.offline.training.pipeline import TrainingSetup, train_embedding_model
+from recommendations.offline.training.splits import Split, duplicate_groups, split_by_group, split_path
+from recommendations.offline.training.train import TrainingOptions, train_head
+from recommendations.offline.training.trunk import CutTrunk, TrunkCutError, cut_trunk, pooled
 
 TUNED = "efficientnet_lite0_catalogue"
 
@@ -25,7 +27,7 @@ TUNED = "efficientnet_lite0_catalogue"
 @pytest.fixture(autouse=True)
 def no_shipped_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the heads a test writes are found, never the one shipped in the repository."""
-    monkeypatch.setattr(backbones, "SHIPPED_HEADS_DIR", tmp_path / "shipped")
+    monkeypatch.setattr(backbones, "SHIPPED_MODELS_DIR", tmp_path / "shipped")
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
@@ -171,7 +173,7 @@ def test_tuned_model_exports_to_onnx_and_agrees_with_torch(tmp_path: Path, catal
     tuned = load_backbone(TUNED, weights_dir=tmp_path / "weights")
     pixels = catalogue_pixels(catalog_dir, tuned)
     expected = TorchRuntime(tuned, channels_last=False)(pixels)
-    exported = OnnxRuntime(tuned, cache_dir=tmp_path / "onnx")(pixels)
+    exported = onnx_model(tuned, tmp_path / "onnx")(pixels)
 
     assert tuned.dim == 32 + 16 and expected.shape == (6, tuned.dim)
     cosine = (expected * exported).sum(1) / np.linalg.norm(expected, axis=1) / np.linalg.norm(exported, axis=1)
@@ -252,11 +254,11 @@ def test_short_training_improves_held_out_article_type_precision(tmp_path: Path)
         tuned = head(torch.from_numpy(unit_trunk), torch.from_numpy(clean.thumbnails)).numpy()
 
     def precision(vectors: np.ndarray) -> float:
-        found = neighbours(
-            vectors[held_out], vectors[held_out], 10, query_groups=groups[held_out], gallery_groups=groups[held_out]
+        found = nearest(
+            vectors[held_out], vectors[held_out], 10, groups=groups[held_out], query_groups=groups[held_out]
         )
         labels = catalogue.labels["article_type"][held_out]
-        return precision_at_k(found, labels, labels)
+        return label_precision(found, labels, labels, 10)
 
     assert precision(tuned) > precision(unit_trunk) + 0.03
 

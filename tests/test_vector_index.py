@@ -3,7 +3,7 @@ import pytest
 from django.db import connection
 
 from recommendations.models import EmbeddingSpace, ProductEmbedding
-from recommendations.vector_index import cosine_distance, ensure_index, index_name
+from recommendations.vectors.index import cosine_distance, ensure_index, index_name
 from shop.models import Product
 
 pytestmark = pytest.mark.django_db

@@ -5,12 +5,12 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from recommendations.photos import Crop, PhotoError
-from recommendations.selectors import SimilarOptions
+from recommendations.photo_search.services import CROP_FIELDS, PhotoSearch
+from recommendations.vectors.neighbours import Scope
+from recommendations.vectors.selectors import SimilarOptions
 from shop.api.serializers import FacetFiltersSerializer
 
 MAX_RESULTS = 100
-CROP_SIDES = ("left", "top", "width", "height")
 
 
 def results_field() -> serializers.IntegerField:
@@ -54,19 +54,15 @@ class PhotoSearchSerializer(FacetFiltersSerializer):
         required=False, default=False, help_text="Only products in stock (or whose stock is not tracked)."
     )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = super().validate(attrs)
-        box = [attrs.pop(f"crop_{side}", None) for side in CROP_SIDES]
-        if all(value is None for value in box):
-            return attrs | {"crop": None}
-        if any(value is None for value in box):
-            raise serializers.ValidationError(
-                {"crop": "Send all four crop fields (crop_left, crop_top, crop_width, crop_height) or none."}
-            )
-        try:
-            return attrs | {"crop": Crop(*box)}
-        except PhotoError as error:
-            raise serializers.ValidationError({"crop": error.message}) from error
+    def photo_search(self) -> PhotoSearch:
+        """The search the valid request asks for; the photo and the crop box are checked by the search."""
+        data = self.validated_data
+        return PhotoSearch(
+            upload=data["image"],
+            crop_sides=[data.get(name) for name in CROP_FIELDS],
+            scope=Scope(filters=data["filters"], in_stock=data["in_stock"]),
+            k=data.get("k"),
+        )
 
 
 class SimilarItemSerializer(serializers.Serializer):
@@ -96,3 +92,7 @@ class SimilarItemSerializer(serializers.Serializer):
 class SimilarResultsSerializer(serializers.Serializer):
     results = SimilarItemSerializer(many=True, help_text="Best first.")
     detail = serializers.CharField(required=False, help_text="Why there are no results, when that is known.")
+    analysed_share = serializers.FloatField(
+        required=False,
+        help_text="While the catalogue's photos are being analysed (no results yet): the share done, 0 to 1.",
+    )

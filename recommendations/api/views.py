@@ -1,7 +1,5 @@
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -9,12 +7,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from recommendations.neighbours import Scope
-from recommendations.photo_search import PhotoSearchUnavailable, search_by_photo
-from recommendations.photo_uploads import keep_search_photo
-from recommendations.photos import PhotoError, open_photo
-from recommendations.ranking import SimilarItem
-from recommendations.selectors import serving_space, similar_products
+from recommendations.photo_search.photos import PhotoError
+from recommendations.photo_search.services import PhotoSearchUnavailable, search_photo
+from recommendations.vectors.ranking import SimilarItem
+from recommendations.vectors.selectors import catalogue_analysis, serving_space, similar_products
 from shop.api.schema import INVALID_PARAMETERS, NO_SUCH_PRODUCT
 from shop.api.serializers import ErrorSerializer
 from shop.selectors import product_detail
@@ -22,7 +18,7 @@ from shop.selectors import product_detail
 from .serializers import PhotoSearchSerializer, SimilarParamsSerializer, SimilarResultsSerializer
 
 NO_IMAGE = "This product has no image, so nothing can look like it."
-NOT_ANALYSED = "Similar items appear as soon as the catalogue's photos have been analysed."
+NOT_ANALYSED = "Similar items appear as soon as the catalogue's photos have been analysed ({percent}% done)."
 
 
 class SimilarProductsApi(APIView):
@@ -48,7 +44,9 @@ class SimilarProductsApi(APIView):
             return _results([], request, detail=NO_IMAGE)
         space = serving_space()
         if space is None:
-            return _results([], request, detail=NOT_ANALYSED)
+            analysis = catalogue_analysis()
+            detail = NOT_ANALYSED.format(percent=analysis.percent)
+            return _results([], request, detail=detail, analysed_share=analysis.share)
         items = similar_products(
             product, k=params.validated_data.get("k"), options=params.validated_data["options"], space=space
         )
@@ -65,7 +63,8 @@ class PhotoSearchApi(APIView):
     @extend_schema(
         summary="Search the catalogue with a photo",
         description="The products that look most like the photo (or the crop of it), best first. "
-        "Throttled per client (`API_PHOTO_SEARCH_RATE`).",
+        "While the catalogue's photos are being analysed the results are empty, with a `detail` and the "
+        "`analysed_share`. Throttled per client (`API_PHOTO_SEARCH_RATE`).",
         request={"multipart/form-data": PhotoSearchSerializer},
         responses={
             200: SimilarResultsSerializer,
@@ -75,29 +74,24 @@ class PhotoSearchApi(APIView):
             413: OpenApiResponse(ErrorSerializer, description="The photo is too large."),
             415: OpenApiResponse(ErrorSerializer, description="The file is not an image of an accepted format."),
             429: OpenApiResponse(ErrorSerializer, description="Too many searches; retry after `Retry-After` seconds."),
-            503: OpenApiResponse(ErrorSerializer, description="Search by photo is not available yet."),
         },
     )
     def post(self, request: Request) -> Response:
         params = PhotoSearchSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        upload = params.validated_data["image"]
         try:
-            image = open_photo(upload, size=upload.size)
+            items = search_photo(params.photo_search())
         except PhotoError as error:
-            return Response({"detail": error.message}, status=error.status)
-        if settings.SEARCH_PHOTO_KEEP_UPLOADS:
-            keep_search_photo(upload)
-        scope = Scope(filters=params.validated_data["filters"], in_stock=params.validated_data["in_stock"])
-        try:
-            items = search_by_photo(
-                image, crop=params.validated_data["crop"], k=params.validated_data.get("k"), scope=scope
-            )
+            body = {"crop": [error.message]} if error.field == "crop" else {"detail": error.message}
+            return Response(body, status=error.status)
         except PhotoSearchUnavailable as error:
-            return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return _results([], request, detail=str(error), analysed_share=catalogue_analysis().share)
         return _results(items, request)
 
 
-def _results(items: list[SimilarItem], request: Request, *, detail: str | None = None) -> Response:
-    results = {"results": items} | ({"detail": detail} if detail else {})
-    return Response(SimilarResultsSerializer(results, context={"request": request}).data)
+def _results(
+    items: list[SimilarItem], request: Request, *, detail: str | None = None, analysed_share: float | None = None
+) -> Response:
+    results = {"results": items, "detail": detail, "analysed_share": analysed_share}
+    data = SimilarResultsSerializer(results, context={"request": request}).data
+    return Response({key: value for key, value in data.items() if value is not None})

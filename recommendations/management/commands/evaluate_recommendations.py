@@ -3,9 +3,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommendations.evaluation.embedders import model_names
-from recommendations.evaluation.pipeline import EvaluationOptions, run_evaluation
-from recommendations.evaluation.report import summary_table, write_report
+from recommendations.offline.evaluation.embedders import model_names
+from recommendations.offline.evaluation.pipeline import EvaluationOptions, run_evaluation
+from recommendations.offline.evaluation.report import summary_table, write_report
 
 
 def _whole_number(value: str, option: str) -> int:

@@ -7,10 +7,11 @@ from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
-from recommendations import services
-from recommendations.backbones import BACKBONES, WeightsError
+from recommendations.embedding.manifest import ModelFilesError
 from recommendations.models import EmbeddingSpace, ProductEmbedding
-from recommendations.selectors import products_to_embed, products_with_image
+from recommendations.vectors import services
+from recommendations.vectors.selectors import products_to_embed, products_with_image
+from recommendations.vectors.tasks import schedule_embeddings
 from shop.models import Product
 
 # --async gives up when the workers have made no progress for this long.
@@ -29,7 +30,9 @@ class Command(BaseCommand):
     help = "Compute the image embeddings of the catalogue, here or on the Celery workers (--async)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--model", choices=sorted(BACKBONES), help="Default: the EMBEDDING_MODEL setting.")
+        parser.add_argument(
+            "--model", help="An exported model (export_embedding_model); default: the EMBEDDING_MODEL setting."
+        )
         which = parser.add_mutually_exclusive_group()
         which.add_argument("--all", dest="selection", action="store_const", const="all", help="Every product.")
         which.add_argument(
@@ -51,8 +54,8 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         try:
-            space = services.get_or_create_space(services.get_encoder(model or settings.EMBEDDING_MODEL))
-        except WeightsError as error:
+            space = services.get_or_create_space(model or settings.EMBEDDING_MODEL)
+        except ModelFilesError as error:
             raise CommandError(str(error)) from error
         ids = list(products_to_embed(space, selection or "missing").order_by("pk").values_list("pk", flat=True))
         self.stdout.write(f"{space.version}: {len(ids)} products to embed ({selection or 'missing'}).")
@@ -88,7 +91,7 @@ class Command(BaseCommand):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             self.stderr.write("No CELERY_BROKER_URL is configured: the batches run in this process.")
         started = timezone.now()
-        tasks = services.schedule_embeddings(space, ids, batch_size=batch_size)
+        tasks = schedule_embeddings(space, ids, batch_size=batch_size)
         self.stderr.write(f"Sent {tasks} batches to the workers.")
         done, last_change = 0, time.monotonic()
         while done < len(ids):

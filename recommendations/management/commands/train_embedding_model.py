@@ -5,16 +5,19 @@ import torch
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommendations.backbones import BACKBONES, SHIPPED_HEADS_DIR, TunedSpec, WeightsError
-from recommendations.training.catalogue import load_catalogue
-from recommendations.training.pipeline import Figures, TrainingReport, TrainingSetup, train_embedding_model
-from recommendations.training.train import TrainingOptions
-from recommendations.training.trunk import TrunkCutError
+from recommendations.offline.backbones import BACKBONES, DEFAULT_INPUT_SIZE, TunedSpec, WeightsError, load_backbone
+from recommendations.offline.catalogue import load_catalogue
+from recommendations.offline.export import export_model
+from recommendations.offline.training.pipeline import Figures, TrainingReport, TrainingSetup, train_embedding_model
+from recommendations.offline.training.train import TrainingOptions
+from recommendations.offline.training.trunk import TrunkCutError
+from recommendations.vectors.encoders import SHIPPED_MODELS_DIR
 
 TUNED_MODELS = sorted(name for name, spec in BACKBONES.items() if isinstance(spec, TunedSpec))
 # The full-size photos kept for evaluating search by photo: their products are always held out.
 DEFAULT_PHOTOS = Path(settings.CATALOG_DATASET_DIR).parent / "fashion-product-images-hires"
 DEFAULT_FEATURE_CACHE = Path(settings.BASE_DIR) / "var" / "training" / "features"
+TRUNK_EXPORTS = Path(settings.BASE_DIR) / "var" / "training" / "onnx"
 
 
 class Command(BaseCommand):
@@ -61,9 +64,9 @@ class Command(BaseCommand):
             model=options["model"],
             out_dir=options["out"],
             feature_dir=options["cache"],
-            onnx_dir=settings.EMBEDDING_CACHE_DIR,
+            onnx_dir=TRUNK_EXPORTS,
             weights_dir=settings.EMBEDDING_WEIGHTS_DIR,
-            input_size=settings.EMBEDDING_INPUT_SIZE or 192,
+            input_size=DEFAULT_INPUT_SIZE,
             photo_dir=options["photos"],
             views=options["views"],
             tuned_blocks=options["tune_blocks"],
@@ -81,9 +84,10 @@ class Command(BaseCommand):
             report = train_embedding_model(setup, catalogue, progress=progress, say=self.stdout.write)
         except (WeightsError, TrunkCutError) as error:
             raise CommandError(str(error)) from error
-        self._report(setup.model, report, time.monotonic() - started)
+        manifest = export_model(load_backbone(setup.model, weights_dir=setup.out_dir), settings.EMBEDDING_MODELS_DIR)
+        self._report(setup.model, report, manifest, time.monotonic() - started)
 
-    def _report(self, model: str, report: TrainingReport, seconds: float) -> None:
+    def _report(self, model: str, report: TrainingReport, manifest: Path, seconds: float) -> None:
         split = report.split
         self.stdout.write(
             f"\nHeld-out figures ({len(split.held_out_ids)} products never trained on, split seed {split.seed}):"
@@ -101,10 +105,11 @@ class Command(BaseCommand):
         timings = ", ".join(f"{name} {value / 60:.1f} min" for name, value in report.seconds.items())
         self.stdout.write(f"\nTook {seconds / 60:.1f} min ({timings}).")
         self.stdout.write(self.style.SUCCESS(f"Wrote {report.weights_file} and {report.split_file}."))
-        self.stdout.write(f"Model version: {report.version}")
+        self.stdout.write(f"Model version: {report.version}, exported for serving: {manifest}")
         self.stdout.write(
             f"Next: python manage.py rebuild_embeddings --model {model}, then EMBEDDING_MODEL={model} to serve it. "
-            f"To ship it with the code, copy both files to {SHIPPED_HEADS_DIR}."
+            f"To ship it with the code: export_embedding_model {model} --out {SHIPPED_MODELS_DIR}, and copy "
+            f"{report.weights_file.name} and {report.split_file.name} there."
         )
 
 
