@@ -84,7 +84,7 @@ def gflops_per_image(backbone: Backbone) -> float:
 def sgemm_gflops(size: int = 4096, repeat: int = 3) -> float:
     """A practical FLOP ceiling for this CPU: numpy's (OpenBLAS) fp32 matrix multiply on all cores.
 
-    OpenBLAS beats PyTorch's MKL by ~6% on AMD here, so it is the better estimate of the peak.
+    On the AMD machines measured, OpenBLAS beat PyTorch's MKL, so it is the better estimate of the peak.
     """
     a, b = np.ones((size, size), dtype=np.float32), np.ones((size, size), dtype=np.float32)
     a @ b

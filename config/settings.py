@@ -195,6 +195,9 @@ EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0) or None
 EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)
 # Products per Celery task (and per chunk of rebuild_embeddings).
 EMBEDDING_TASK_SIZE = env_int("EMBEDDING_TASK_SIZE", 256)
+# Without a broker, products whose images change are embedded in the saving process (an admin edit, a small
+# import) up to this many at a time; more are left to `rebuild_embeddings`, which scripts/start.sh runs.
+EMBEDDING_INLINE_LIMIT = env_int("EMBEDDING_INLINE_LIMIT", 256)
 
 # Similar items and search by photo.
 SIMILAR_ITEMS_COUNT = env_int("SIMILAR_ITEMS_COUNT", 12)
@@ -213,7 +216,7 @@ SIMILAR_ITEMS_RERANK_POOL = env_int("SIMILAR_ITEMS_RERANK_POOL", 100)
 SEARCH_PHOTO_MAX_BYTES = env_int("SEARCH_PHOTO_MAX_BYTES", 10_000_000)
 SEARCH_PHOTO_MAX_PIXELS = env_int("SEARCH_PHOTO_MAX_PIXELS", 50_000_000)
 # Longer side, in pixels, that a photo is reduced to before it is embedded: the level of detail of
-# the catalogue's own 60x80 images (see benchmarks/photo_search_recall.py); 0 keeps every pixel.
+# the catalogue's own 60x80 images (see benchmarks/photo_search.py); 0 keeps every pixel.
 SEARCH_PHOTO_DETAIL = env_int("SEARCH_PHOTO_DETAIL", 80)
 # Parts of the photo searched besides the whole: boxes of these shares of its sides on a 3x3 grid, so that a
 # product filling only part of a busy photo is also seen on its own (none: the whole photo only).

@@ -12,7 +12,7 @@ from shop.models import Product
 
 from .models import EmbeddingSpace, ProductEmbedding
 from .vectors import services
-from .vectors.selectors import space_progress
+from .vectors.selectors import space_progress, space_rate
 from .vectors.tasks import schedule_embeddings
 
 
@@ -93,10 +93,21 @@ class EmbeddingSpaceAdmin(admin.ModelAdmin):
         counts = space_progress(space)
         share = counts["done"] / counts["products"] if counts["products"] else 1.0
         return format_html(
-            '<progress value="{}" max="1" style="width:8em"></progress> {}%<br>{} / {} / {}',
+            '<progress value="{}" max="1" style="width:8em"></progress> {}%{}<br>{} / {} / {}',
             f"{share:.4f}",
             int(share * 100),
+            self._pace(space, counts["products"] - counts["done"]),
             f"{counts['embedded']:,}",
             f"{counts['failed']:,}",
             f"{counts['products']:,}",
         )
+
+    @staticmethod
+    def _pace(space: EmbeddingSpace, remaining: int) -> str:
+        """While a space is being built: its rate over the last minute and the time left at that rate."""
+        if space.state == EmbeddingSpace.State.COMPLETE or remaining <= 0:
+            return ""
+        rate = space_rate(space)
+        if not rate:
+            return ", no progress in the last minute"
+        return f", {rate:.1f} photos/s, about {max(1, round(remaining / rate / 60))} min left"

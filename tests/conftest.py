@@ -1,3 +1,15 @@
+"""Two tiers of tests.
+
+- Tier 1, every test not marked ``dataset``: runs on a fresh clone. The database holds the fixture catalogue
+  (``tests/fixtures/catalogue``: 60 real products, see tests/fixtures/README.md), its photos are in
+  ``tests/fixtures/photos`` (``fixture_catalog_dir``, ``fixture_photos_dir``), and the real dataset is out of reach:
+  ``CATALOG_DATASET_DIR`` points at a folder that does not exist and ``catalog_dir`` refuses to serve.
+- Tier 2, tests marked ``dataset``: they read the real Kaggle catalogue (``CATALOG_DATASET_DIR``, ../shared) through
+  ``catalog_dir``. They run after every tier-1 test; the first of them imports the first ``SAMPLE_SIZE`` rows of the
+  real styles.csv (a superset of the fixture) and embeds what the session's space lacks, so that they see the sample
+  catalogue. Without the dataset they fail: select ``-m "not dataset"`` on a clone without ../shared.
+"""
+
 from pathlib import Path
 
 import pytest
@@ -5,30 +17,88 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from recommendations.models import EmbeddingSpace
 from recommendations.vectors import services
+from recommendations.vectors.index import drop_index, ensure_index
 from recommendations.vectors.selectors import products_to_embed
 from shop.models import Product
 from shop.services import import_catalog
+from tests.catalogues import FIXTURE_CATALOG_DIR, FIXTURE_PHOTOS_DIR, NO_DATASET_DIR, SAMPLE_SIZE
 
-# The first rows of the real styles.csv: enough variety for the storefront tests.
-SAMPLE_SIZE = 3000
+DATASET = "dataset"
+
+_embedded_space = pytest.StashKey[EmbeddingSpace]()
 
 
-@pytest.fixture(scope="session")
-def catalog_dir() -> Path:
+def is_dataset_test(item: pytest.Item) -> bool:
+    return item.get_closest_marker(DATASET) is not None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixturenames = getattr(item, "fixturenames", None)
+        if is_dataset_test(item) and fixturenames is not None and "dataset_catalogue" not in fixturenames:
+            # First of all the test's fixtures, so that the sample is committed before a test transaction opens.
+            fixturenames.insert(0, "dataset_catalogue")
+    # Every tier-1 test first, while the database holds the fixture catalogue only; a stable sort keeps the order
+    # within each tier (pytest-django's, which ran before).
+    items.sort(key=is_dataset_test)
+
+
+def real_catalog_dir() -> Path:
     path = Path(settings.CATALOG_DATASET_DIR)
     if not (path / "styles.csv").is_file():
         pytest.fail(
-            f"The Kaggle catalogue is not at {path}; set CATALOG_DATASET_DIR to a folder with styles.csv and images/."
+            f"The Kaggle catalogue is not at {path}, and tests marked `dataset` read it: set CATALOG_DATASET_DIR to "
+            'the folder with styles.csv and images/, or leave these tests out with -m "not dataset".'
         )
     return path
 
 
 @pytest.fixture(autouse=True)
+def catalogue_tier(request: pytest.FixtureRequest):
+    """A tier-1 test cannot reach the real catalogue through the CATALOG_DATASET_DIR setting."""
+    if is_dataset_test(request.node):
+        yield
+        return
+    with override_settings(CATALOG_DATASET_DIR=NO_DATASET_DIR):
+        yield
+
+
+@pytest.fixture
+def catalog_dir(request: pytest.FixtureRequest) -> Path:
+    """The real Kaggle catalogue (``CATALOG_DATASET_DIR``), for tests marked ``dataset`` only."""
+    if not is_dataset_test(request.node):
+        pytest.fail(
+            f"{request.node.nodeid}: this test reads the real catalogue: mark it `dataset`, "
+            "or use fixture_catalog_dir and fixture_photos_dir."
+        )
+    return real_catalog_dir()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(scope="session")
+def fixture_catalog_dir() -> Path:
+    """The fixture catalogue, in Kaggle's layout: ``styles.csv``, ``images/<id>.jpg``, ``styles/<id>.json``."""
+    return FIXTURE_CATALOG_DIR
+
+
+@pytest.fixture(scope="session")
+def fixture_photos_dir() -> Path:
+    """Full-size photos of fixture products, downscaled to 600x800: ``<product id>.jpg``."""
+    return FIXTURE_PHOTOS_DIR
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
-    """Django's cache (in-process in tests) would carry one test's pages and progress into the next."""
+    """Django's cache (in-process in tests) would carry one test's pages, progress and API throttling counts into
+    the next."""
     cache.clear()
     yield
     cache.clear()
@@ -41,27 +111,56 @@ def session_media_root(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, catalog_dir: Path, session_media_root) -> None:
-    """Every test starts from a sample of the real catalogue (rolled back after each test)."""
+def django_db_setup(django_db_setup, django_db_blocker, session_media_root) -> None:
+    """Every test starts from the fixture catalogue (rolled back after each test), with no embedding space."""
     name = connection.settings_dict["NAME"]
     if not name.startswith("test"):
         pytest.exit(f"Refusing to replace the catalogue of database {name!r}: it is not a test database.")
     with django_db_blocker.unblock():
         Product.objects.all().delete()
-        import_catalog(catalog_dir, limit=SAMPLE_SIZE)
+        import_catalog(FIXTURE_CATALOG_DIR)
+        # Without a broker the import embeds a catalogue this small in process. Start from none of its embeddings
+        # (nor an earlier session's, on a reused database), as on a large catalogue: `embedded_catalogue` builds
+        # the space for the tests that ask.
+        EmbeddingSpace.objects.all().delete()
+
+
+def embed_missing(space: EmbeddingSpace) -> None:
+    """Embed (and commit) every product the space has no vector of; the space ends complete."""
+    missing = list(products_to_embed(space, "missing").order_by("pk").values_list("pk", flat=True))
+    grown = space.state == EmbeddingSpace.State.COMPLETE and missing
+    if grown:
+        drop_index(space)  # rebuilt in one go below: much faster than growing it row by row
+    for batch in services.chunked(missing, 512):
+        services.embed_products(space, batch)
+    if grown:
+        ensure_index(space)
+    services.complete_space_if_done(space)
 
 
 @pytest.fixture(scope="session")
-def embedded_catalogue(django_db_setup, django_db_blocker) -> EmbeddingSpace:
-    """The sample catalogue embedded with the default model: a complete space that serves similar items.
+def embedded_catalogue(request: pytest.FixtureRequest, django_db_setup, django_db_blocker) -> EmbeddingSpace:
+    """The catalogue embedded with the default model: a complete space that serves similar items.
 
-    Committed once per session (before any test transaction opens, as session fixtures come first).
+    Committed once per session (before any test transaction opens, as session fixtures come first). Set up in
+    tier 1 it holds the fixture catalogue; ``dataset_catalogue`` then adds the sample.
     """
     with django_db_blocker.unblock():
         space = services.target_space()
         EmbeddingSpace.objects.exclude(pk=space.pk).delete()
-        missing = list(products_to_embed(space, "missing").order_by("pk").values_list("pk", flat=True))
-        for batch in services.chunked(missing, 512):
-            services.embed_products(space, batch)
-        services.complete_space_if_done(space)
+        embed_missing(space)
+    request.config.stash[_embedded_space] = space
     return space
+
+
+@pytest.fixture(scope="session")
+def dataset_catalogue(request: pytest.FixtureRequest, django_db_setup, django_db_blocker) -> Path:
+    """The first SAMPLE_SIZE products of the real catalogue, committed (and embedded, once ``embedded_catalogue``
+    exists); set up by the first test marked ``dataset``, as every tier-1 test has run by then."""
+    path = real_catalog_dir()
+    with django_db_blocker.unblock():
+        import_catalog(path, limit=SAMPLE_SIZE)
+        space = request.config.stash.get(_embedded_space, None)
+        if space is not None:
+            embed_missing(space)
+    return path

@@ -35,8 +35,8 @@ def ensure_server(data_dir: Path, shared_buffers: str = "") -> str:
     """Return the socket directory of the running server, starting it if needed.
 
     ``shared_buffers`` (a PostgreSQL size such as ``"512MB"``; empty: ``auto_shared_buffers()``) is PostgreSQL's own
-    cache. Its default, 128 MB, is smaller than a 1280-d HNSW index of the catalogue (341 MB), whose queries then
-    read the index from the operating system's cache: their p95 goes from about 9 ms to about 300.
+    cache. PostgreSQL's default, 128 MB, is smaller than a 1280-d HNSW index of the catalogue, whose queries then
+    read the index from the operating system's cache, many times slower (docs/models-and-quality.md).
     """
     server = _server(data_dir)
     socket_dir = server.get_postmaster_info().socket_dir

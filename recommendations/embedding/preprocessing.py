@@ -29,7 +29,7 @@ def open_image(source: ImageSource, *, min_size: int | None = None) -> Image.Ima
     """Decode ``source`` upright (EXIF orientation applied).
 
     With ``min_size``, JPEGs are decoded at the smallest 1/2, 1/4 or 1/8 scale that keeps
-    both sides at least ``min_size`` pixels: a 2400x1600 photo decodes ~5x faster.
+    both sides at least ``min_size`` pixels: a full-size photo decodes several times faster.
     """
     try:
         if isinstance(source, Image.Image):

@@ -28,8 +28,8 @@ from recommendations.vectors.encoders import SHIPPED_MODELS_DIR
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
-# What ImageNet models are exported at: the catalogue's photos are 60x80, and at 192 px the embeddings are a
-# third faster than at 224 and measured as good or better (docs/models-and-quality.md).
+# What ImageNet models are exported at: the catalogue's photos are 60x80, and at 192 px the embeddings are faster
+# than at 224 and measured as good or better (docs/models-and-quality.md).
 DEFAULT_INPUT_SIZE = 192
 WEIGHTS_SETTING = "EMBEDDING_WEIGHTS_DIR"
 
@@ -40,7 +40,7 @@ class WeightsError(RuntimeError):
 
 IMAGENET = Normalisation("imagenet", mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
 # EfficientNet-Lite was trained on (pixel - 127) / 128 (efficientnet_lite_builder.py in tensorflow/tpu).
-# ImageNet statistics, as the PyTorch port's README suggests, lose 13 points of top-5 accuracy on the catalogue.
+# ImageNet statistics, as the PyTorch port's README suggests, lose top-5 accuracy on the catalogue (test_backbones).
 TF_LITE = Normalisation("tflite", mean=(127 / 255,) * 3, std=(128 / 255,) * 3)
 
 
@@ -190,7 +190,7 @@ def load_backbone(
     cache when ``download`` is on and the model has a URL.
 
     ``input_size`` (a multiple of 32) overrides the model's native resolution: the catalogue
-    photos are only 60x80, and 192 embeds a third faster than 224 with the same retrieval quality there.
+    photos are only 60x80, and ``DEFAULT_INPUT_SIZE`` embeds faster than 224 with the same retrieval quality.
     A tuned model always runs at the resolution its head was trained at.
     """
     spec = get_spec(name)

@@ -12,8 +12,9 @@ from .backbones import Backbone
 
 
 class TorchRuntime:
-    """PyTorch eager. ``channels_last`` is 1.3-1.8x faster on CPU. ``bf16`` autocasts convolutions and
-    matmuls: fast only on CPUs with native bf16 (AVX512_BF16, AMX); on AVX2 CPUs it is ~5x slower than fp32.
+    """PyTorch eager. ``channels_last`` is faster on CPU. ``bf16`` autocasts convolutions and matmuls: fast only
+    on CPUs with native bf16 (AVX512_BF16, AMX), several times slower than fp32 on AVX2 CPUs
+    (benchmarks/embedding_throughput.py measures both).
     """
 
     def __init__(

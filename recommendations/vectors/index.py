@@ -74,7 +74,7 @@ def stored_vector(space: EmbeddingSpace, product_id: int) -> Subquery:
 
 
 def vector_bytes() -> Func:
-    """The stored vector in pgvector's binary form: ~300x faster to read than its text form."""
+    """The stored vector in pgvector's binary form: much faster to read than its text form."""
     return Func(F("vector"), function="vector_send", output_field=BinaryField())
 
 

@@ -16,13 +16,11 @@ from .tasks import schedule_embeddings
 
 logger = logging.getLogger(__name__)
 
-# Without a broker tasks run in the saving process: fine for an admin edit, too slow for a catalogue import.
-INLINE_LIMIT = 256
-
 
 @receiver(product_images_changed)
 def embed_changed_images(sender: object, product_ids: list[int], **kwargs: object) -> None:
-    if settings.CELERY_TASK_ALWAYS_EAGER and len(product_ids) > INLINE_LIMIT:
+    # Without a broker tasks run in the saving process: fine for an admin edit, too slow for a catalogue import.
+    if settings.CELERY_TASK_ALWAYS_EAGER and len(product_ids) > settings.EMBEDDING_INLINE_LIMIT:
         logger.warning(
             "%d products have new images and no Celery broker is configured: "
             "run `python manage.py rebuild_embeddings --missing` (or --stale) to embed them.",

@@ -2,12 +2,14 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, Self
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 
 from recommendations.models import EmbeddingSpace, ProductEmbedding
 from shop.models import Product
@@ -25,6 +27,7 @@ POOL_FACTOR = 3
 MAX_POOL = 1000
 ANALYSIS_CACHE_KEY = "recommendations:catalogue-analysis"
 ANALYSIS_CACHE_SECONDS = 5
+RATE_WINDOW_SECONDS = 60
 
 
 def serving_space() -> EmbeddingSpace | None:
@@ -97,6 +100,12 @@ def space_progress(space: EmbeddingSpace) -> dict[str, int]:
         "failed": failed,
         "done": embedded + failed,
     }
+
+
+def space_rate(space: EmbeddingSpace, *, seconds: int = RATE_WINDOW_SECONDS) -> float:
+    """Products embedded (or failed) per second over the last ``seconds``: how fast the space is being built."""
+    since = timezone.now() - timedelta(seconds=seconds)
+    return ProductEmbedding.objects.filter(space=space, updated_at__gte=since).count() / seconds
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,14 @@
+"""Where the tests' catalogues are (see conftest for the two tiers of tests)."""
+
+from pathlib import Path
+
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+# 60 real products in Kaggle's layout (styles.csv, images/, styles/): the catalogue of every test not marked dataset.
+FIXTURE_CATALOG_DIR = FIXTURES_DIR / "catalogue"
+# Full-size catalogue photos of fixture products, downscaled to 600x800: <product id>.jpg.
+FIXTURE_PHOTOS_DIR = FIXTURES_DIR / "photos"
+FIXTURE_PHOTO_IDS = (2217, 2274, 2477, 2483, 2618)
+# The first rows of the real styles.csv: the catalogue the dataset tests see (every fixture product is among them).
+SAMPLE_SIZE = 3000
+# CATALOG_DATASET_DIR while a test not marked dataset runs: what reads the real catalogue through it finds nothing.
+NO_DATASET_DIR = Path("/nonexistent/tier-1-tests-do-not-read-the-real-catalogue-mark-them-dataset")
