@@ -66,16 +66,24 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "shop",
     "recommendations",
+    "accounts",  # before allauth: its templates put allauth's pages in the site's frame
+    "cart",
+    "orders",
+    "allauth",
+    "allauth.account",
+    "events",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "events.middleware.VisitorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -175,6 +183,53 @@ CATALOG_DATASET_DIR = Path(
 SHOP_NAME = os.environ.get("SHOP_NAME", "Lookalike")
 SHOP_PAGE_SIZE = env_int("SHOP_PAGE_SIZE", 48)
 
+# Accounts (accounts/, django-allauth): shoppers sign up and log in with their e-mail address and a password.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # the admin's usernames
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# "none", "optional" (a confirmation e-mail is sent, logging in does not wait for it) or "mandatory".
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_LOGOUT_REDIRECT_URL = "shop:home"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+
+# E-mail (password resets, order confirmations): printed to the console unless EMAIL_BACKEND says otherwise,
+# e.g. django.core.mail.backends.smtp.EmailBackend with the EMAIL_HOST_* settings.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{SHOP_NAME} <noreply@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
+# Bags (cart/) and orders (orders/).
+# The most units of one size a bag may hold.
+CART_MAX_QUANTITY = env_int("CART_MAX_QUANTITY", 10)
+# Delivery methods offered at checkout, with their prices in rupees.
+ORDER_DELIVERY_METHODS = {
+    "standard": {
+        "label": "Standard delivery",
+        "description": "3 to 5 working days",
+        "price": os.environ.get("ORDER_STANDARD_DELIVERY_PRICE", "49"),
+    },
+    "express": {
+        "label": "Express delivery",
+        "description": "1 to 2 working days",
+        "price": os.environ.get("ORDER_EXPRESS_DELIVERY_PRICE", "149"),
+    },
+}
+# Payment methods offered at checkout, in order: dotted paths of orders.payments.PaymentMethod subclasses.
+ORDER_PAYMENT_METHODS = env_list("ORDER_PAYMENT_METHODS", "orders.payments.CashOnDelivery")
+# Order numbers read PREFIX-XXXX-XXXX.
+ORDER_NUMBER_PREFIX = os.environ.get("ORDER_NUMBER_PREFIX", "LK")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -238,11 +293,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = SEARCH_PHOTO_MAX_BYTES
 # The REST API under /api/, described at /api/schema/ and /api/docs/.
 # Searches by photo per client and period, in DRF's notation ("30/minute", "500/day").
 API_PHOTO_SEARCH_RATE = os.environ.get("API_PHOTO_SEARCH_RATE", "30/minute")
+# Events a client may post (POST /api/events/), per period.
+API_EVENTS_RATE = os.environ.get("API_EVENTS_RATE", "600/minute")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # The API is public; a session only lets the browsable API show who is logged in to the admin.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_THROTTLE_RATES": {"photo-search": API_PHOTO_SEARCH_RATE},
+    "DEFAULT_THROTTLE_RATES": {"photo-search": API_PHOTO_SEARCH_RATE, "events": API_EVENTS_RATE},
     # Clients are told apart by address. Behind reverse proxies set their number, so that the address is
     # read from X-Forwarded-For; with none, a client could pick any address by sending that header itself.
     "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
@@ -260,4 +317,21 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No validator badge: it would send the schema's address to validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
+# The interaction log (events/): what shoppers do, for personal recommendations and A/B tests.
+EVENTS_ENABLED = env_bool("EVENTS_ENABLED", True)
+# Buffer events in each process and write them in batches from a background thread (off: write each at once, in the
+# request's transaction, as the tests do).
+EVENTS_BUFFERED = env_bool("EVENTS_BUFFERED", True)
+EVENTS_FLUSH_SECONDS = env_float("EVENTS_FLUSH_SECONDS", 1.0)
+EVENTS_BATCH_SIZE = env_int("EVENTS_BATCH_SIZE", 500)
+# Events kept in a process's memory while the database cannot take them; the oldest beyond are spooled to files.
+EVENTS_BUFFER_LIMIT = env_int("EVENTS_BUFFER_LIMIT", 50_000)
+EVENTS_SPOOL_DIR = Path(os.environ.get("EVENTS_SPOOL_DIR", BASE_DIR / "var" / "events"))
+# Events older than this are deleted by `prune_events` (and its daily Celery beat task).
+EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 365)
+EVENTS_VISITOR_COOKIE_AGE = env_int("EVENTS_VISITOR_COOKIE_AGE", 2 * 365 * 24 * 3600)
+CELERY_BEAT_SCHEDULE = {
+    "prune-events": {"task": "events.tasks.prune_old_events", "schedule": 24 * 3600},
 }

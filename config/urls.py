@@ -7,6 +7,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("", include("recommendations.urls")),
+    path("", include("events.urls")),
+    path("", include("accounts.urls")),  # before allauth's: /accounts/profile/ is the account page
+    path("accounts/", include("allauth.urls")),
+    path("", include("cart.urls")),
+    path("", include("orders.urls")),
     path("", include("shop.urls")),
 ]
 

@@ -1,10 +1,15 @@
+import uuid
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from shop.models import Product
+
 from .photo_search.forms import PhotoSearchForm
 from .photo_search.photos import PhotoError
 from .photo_search.services import PhotoSearchUnavailable, photo_space, search_photo
+from .signals import photo_searched
 from .vectors.ranking import SimilarItem
 
 # Six rows of the four-across grid beside the photo on desktops.
@@ -26,7 +31,11 @@ def photo_search(request: HttpRequest) -> HttpResponse:
     except PhotoSearchUnavailable as error:
         # The catalogue is still being analysed: a state of the shop, not an error of the shopper's.
         return _photo_search_page(request, form, unavailable=str(error))
-    return _photo_search_page(request, form, results=results)
+    list_id = uuid.uuid4().hex
+    photo_searched.send(
+        sender=Product, request=request, list_id=list_id, product_ids=[item.product.pk for item in results]
+    )
+    return _photo_search_page(request, form, results=results, list_id=list_id)
 
 
 def _unavailable() -> str:
@@ -43,7 +52,8 @@ def _photo_search_page(
     *,
     results: list[SimilarItem] | None = None,
     unavailable: str = "",
+    list_id: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = {"form": form, "results": results, "unavailable": unavailable}
+    context = {"form": form, "results": results, "unavailable": unavailable, "list_id": list_id}
     return render(request, "recommendations/photo_search.html", context, status=status)

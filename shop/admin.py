@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.files import File
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from .models import Product
+from .catalog_json import sanitise_description
+from .models import Brand, Product, Sku
+from .services import refresh_in_stock
 from .signals import product_images_changed
 
 THUMBNAIL_HEIGHT = 40  # The catalogue's images are 60x80: half size, crisp on high-density screens.
@@ -63,6 +65,30 @@ def extend_product_admin(extension: ProductAdminExtension) -> None:
     _extensions.append(extension)
 
 
+class SkuInline(admin.TabularInline):
+    """Sizes and their stock: an empty stock is not tracked (always available)."""
+
+    model = Sku
+    fields = ["kind", "label", "position", "stock"]
+    extra = 0
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ["name", "product_count"]
+    search_fields = ["name"]
+    # Explicit: the model's default ordering does not apply to the annotated (GROUP BY) queryset, which the
+    # product form's brand autocomplete pages through.
+    ordering = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Brand]:
+        return super().get_queryset(request).annotate(product_count=Count("products"))
+
+    @admin.display(description="Products", ordering="product_count")
+    def product_count(self, brand: Brand) -> int:
+        return brand.product_count
+
+
 class HasImageFilter(admin.SimpleListFilter):
     title = "image"
     parameter_name = "has_image"
@@ -89,10 +115,14 @@ class ProductAdmin(admin.ModelAdmin):
         "base_colour",
         "season",
         "year",
+        "brand",
         "price",
-        "stock",
+        "list_price",
+        "in_stock",
         "updated_at",
     ]
+    list_editable = ["price", "list_price"]
+    list_select_related = ["brand"]
     list_display_links = ["thumbnail", "id", "name"]
     list_filter = [
         "gender",
@@ -103,7 +133,9 @@ class ProductAdmin(admin.ModelAdmin):
         "season",
         "usage",
         "year",
+        "in_stock",
         HasImageFilter,
+        ("brand", admin.RelatedOnlyFieldListFilter),
     ]
     # "=id" compares the id as text: a number finds that product, any other word simply matches no id.
     search_fields = ["=id", "name"]
@@ -111,7 +143,9 @@ class ProductAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     save_on_top = True
-    readonly_fields = ["image_preview", "image_size", "image_sha256", "created_at", "updated_at"]
+    readonly_fields = ["image_preview", "image_size", "image_sha256", "in_stock", "created_at", "updated_at"]
+    autocomplete_fields = ["brand", "colours"]
+    inlines = [SkuInline]
     fieldsets = [
         (
             "Description",
@@ -126,7 +160,8 @@ class ProductAdmin(admin.ModelAdmin):
             },
         ),
         ("Image", {"fields": ["image_preview", "image"]}),
-        ("Commerce", {"fields": [("price", "stock")]}),
+        ("Commerce", {"fields": ["brand", ("price", "list_price"), "cash_on_delivery", "in_stock"]}),
+        ("Details", {"fields": ["description", "attributes", "age_group", "added_at", "colours"]}),
         ("Metadata", {"fields": ["image_sha256", "image_size", ("created_at", "updated_at")]}),
     ]
 
@@ -158,12 +193,17 @@ class ProductAdmin(admin.ModelAdmin):
         return actions
 
     def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
+        obj.description = sanitise_description(obj.description)
         if "image" in form.changed_data:
             upload = form.cleaned_data["image"]  # False when the image was cleared.
             obj.image_sha256 = file_sha256(upload) if upload else ""
         super().save_model(request, obj, form, change)
         if "image" in form.changed_data and obj.image:
             product_images_changed.send(sender=Product, product_ids=[obj.pk])
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        refresh_in_stock([form.instance.pk])
 
     @admin.display(description="Image")
     def thumbnail(self, product: Product) -> SafeString:

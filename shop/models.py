@@ -1,5 +1,6 @@
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -12,7 +13,20 @@ FACET_FIELDS: list[tuple[str, str]] = [
     ("base_colour", "Colour"),
     ("season", "Season"),
     ("usage", "Usage"),
+    ("brand", "Brand"),
 ]
+# A facet whose values are read through a relation: facet name -> lookup.
+FACET_LOOKUPS: dict[str, str] = {"brand": "brand__name"}
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Product(models.Model):
@@ -40,9 +54,28 @@ class Product(models.Model):
     # lets recommendations recognise byte-identical images under other ids.
     image_sha256 = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
 
-    # The Kaggle data has no prices or stock; they stay empty until the shop sets them.
-    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty means not tracked.")
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, null=True, blank=True, related_name="products")
+    # Rupees. Empty: the product is shown and cannot be bought (never a price the data does not give).
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, help_text="What the shopper pays, in rupees."
+    )
+    list_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The price before the discount, when there is one (shown struck through).",
+    )
+    # The merchant's description, sanitised when it is imported or saved (catalog_json.sanitise_description).
+    description = models.TextField(blank=True)
+    attributes = models.JSONField(default=dict, blank=True, help_text="e.g. Fit, Pattern, Fabric.")
+    age_group = models.CharField(max_length=32, null=True, blank=True)
+    added_at = models.DateTimeField("added to the catalogue", null=True, blank=True, db_index=True)
+    cash_on_delivery = models.BooleanField(default=False, help_text="Whether it may be paid for on delivery.")
+    # The same style in other colours, as the data links them (links to products not in the catalogue are dropped).
+    colours = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="+")
+    # Whether any size can be bought: kept by the services that change stock (see ``services.refresh_in_stock``).
+    in_stock = models.BooleanField(default=True, db_index=True, editable=False)
 
     search_vector = models.GeneratedField(
         expression=SearchVector("name", "article_type", "base_colour", config="english"),
@@ -64,6 +97,7 @@ class Product(models.Model):
             models.Index(fields=["season"]),
             models.Index(fields=["usage"]),
             models.Index(fields=["gender", "article_type"]),
+            models.Index(fields=["price"]),
             GinIndex(fields=["search_vector"], name="shop_product_search_gin"),
             GinIndex(name="shop_product_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
         ]
@@ -78,6 +112,42 @@ class Product(models.Model):
     def has_image(self) -> bool:
         return bool(self.image)
 
+    def clean(self) -> None:
+        if self.price is not None and self.list_price is not None and self.price > self.list_price:
+            raise ValidationError({"list_price": "The list price is what the price is discounted from: not below it."})
+
     @property
-    def in_stock(self) -> bool | None:
-        return None if self.stock is None else self.stock > 0
+    def discount_percent(self) -> int:
+        """Whole percent off the list price; 0 without a discount."""
+        if not self.price or not self.list_price or self.list_price <= self.price:
+            return 0
+        return int((1 - self.price / self.list_price) * 100)
+
+    @property
+    def for_sale(self) -> bool:
+        return self.price is not None
+
+
+class Sku(models.Model):
+    """One option of a product (a size, usually): what a cart line holds and what stock is counted by.
+
+    The id is the data's ``skuId``.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    kind = models.CharField(max_length=32, default="Size")
+    label = models.CharField("size", max_length=32)
+    position = models.PositiveSmallIntegerField(default=0)
+    # Empty: stock not tracked, the size can always be bought (the default: the data's inventory is a snapshot).
+    stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: not tracked, always available.")
+
+    class Meta:
+        ordering = ["product", "position", "id"]
+        verbose_name = "size"
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.label}"
+
+    @property
+    def available(self) -> bool:
+        return self.stock is None or self.stock > 0

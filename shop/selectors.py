@@ -5,27 +5,45 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple, Self
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 from django.http import QueryDict
 
-from .models import FACET_FIELDS, Product
+from .models import FACET_FIELDS, FACET_LOOKUPS, Product
 
 FACET_NAMES = [name for name, _ in FACET_FIELDS]
 FACET_LABELS = dict(FACET_FIELDS)
 
 # What a product card shows; price and stock are included so that showing them never costs a query per card.
-CARD_FIELDS = ("id", "name", "article_type", "base_colour", "image", "image_width", "image_height", "price", "stock")
+CARD_FIELDS = (
+    "id",
+    "name",
+    "article_type",
+    "base_colour",
+    "image",
+    "image_width",
+    "image_height",
+    "price",
+    "list_price",
+    "in_stock",
+)
 
-SORT_ORDERINGS: dict[str, tuple[str, ...]] = {
+SORT_ORDERINGS: dict[str, tuple] = {
     "relevance": ("-relevance", "-id"),
-    "newest": ("-id",),
+    "newest": (F("added_at").desc(nulls_last=True), "-id"),
+    "price": (F("price").asc(nulls_last=True), "-id"),
+    "price_desc": (F("price").desc(nulls_last=True), "-id"),
     "name": ("name", "-id"),
 }
+# The largest price a filter accepts, in rupees: above every price the field can hold.
+MAX_PRICE = Decimal("99999999")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 MAX_VALUES_PER_FACET = 30
 # Counts may lag catalogue edits by this much; products themselves are never cached.
@@ -43,9 +61,12 @@ FUZZY_WORD_PATTERN = re.compile(r"\w{3,}")
 
 @dataclass(frozen=True)
 class ProductFilters:
-    """Selected facet values: values of one facet are alternatives, different facets must all match."""
+    """Selected facet values (values of one facet are alternatives, different facets must all match) and a price
+    range in rupees."""
 
     selected: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
 
     @classmethod
     def from_querydict(cls, params: QueryDict) -> Self:
@@ -54,25 +75,53 @@ class ProductFilters:
             values = _clean_facet_values(name, params.getlist(name))
             if values:
                 selected[name] = values
-        return cls(selected)
+        return cls(selected, _clean_price(params.get("price_min")), _clean_price(params.get("price_max")))
 
     def __bool__(self) -> bool:
-        return bool(self.selected)
+        return bool(self.selected) or self.price_min is not None or self.price_max is not None
 
     def as_q(self, *, exclude: str | None = None, prefix: str = "") -> Q:
         """``prefix`` applies the filters through a relation, e.g. ``"product__"``."""
-        return Q(*(Q(**{f"{prefix}{name}__in": values}) for name, values in self.selected.items() if name != exclude))
+        q = Q(
+            *(
+                Q(**{f"{prefix}{facet_lookup(name)}__in": values})
+                for name, values in self.selected.items()
+                if name != exclude
+            )
+        )
+        if self.price_min is not None:
+            q &= Q(**{f"{prefix}price__gte": self.price_min})
+        if self.price_max is not None:
+            q &= Q(**{f"{prefix}price__lte": self.price_max})
+        return q
 
     def chips(self) -> list[tuple[str, str, str]]:
         """(facet name, facet label, value) for every selected value, in facet order."""
         return [(name, FACET_LABELS[name], value) for name, values in self.selected.items() for value in values]
 
 
+def facet_lookup(name: str) -> str:
+    """The lookup a facet's values are read and filtered through."""
+    return FACET_LOOKUPS.get(name, name)
+
+
 def _clean_facet_values(name: str, values: list[str]) -> tuple[str, ...]:
     # Drop what no stored value can equal (and what PostgreSQL would reject, such as NUL) instead of failing.
-    max_length = Product._meta.get_field(name).max_length
+    model_field = Product._meta.get_field(name)
+    if model_field.is_relation:  # a facet read through a relation: its values are the related model's names
+        model_field = model_field.related_model._meta.get_field("name")
+    max_length = model_field.max_length
     kept = dict.fromkeys(value for value in values if value and len(value) <= max_length and "\x00" not in value)
     return tuple(kept)[:MAX_VALUES_PER_FACET]
+
+
+def _clean_price(value: str | None) -> Decimal | None:
+    """A price bound in rupees; what is not one (text, a negative or absurd amount) is no bound at all."""
+    try:
+        price = Decimal((value or "").strip())
+    except InvalidOperation:
+        return None
+    return price if price.is_finite() and 0 <= price <= MAX_PRICE else None
 
 
 @dataclass(frozen=True)
@@ -158,7 +207,8 @@ def facet_counts(*, filters: ProductFilters, search: ProductSearch | None = None
 
 def _counts_cache_key(filters: ProductFilters, query: str) -> str:
     selection = sorted((name, sorted(values)) for name, values in filters.selected.items())
-    digest = hashlib.sha256(json.dumps([query, selection]).encode()).hexdigest()
+    prices = [str(filters.price_min), str(filters.price_max)]
+    digest = hashlib.sha256(json.dumps([query, selection, prices]).encode()).hexdigest()
     return f"shop:facet-counts:{digest}"
 
 
@@ -166,9 +216,9 @@ def _count_facet_values(filters: ProductFilters, search: ProductSearch | None) -
     # One query: the counts of all facets, each narrowed by the other facets' selections.
     products = search.products if search else Product.objects.all()
     per_facet = [
-        products.filter(filters.as_q(exclude=name), **{f"{name}__isnull": False})
+        products.filter(filters.as_q(exclude=name), **{f"{facet_lookup(name)}__isnull": False})
         .order_by()
-        .values_list(Value(name, output_field=CharField()), F(name))
+        .values_list(Value(name, output_field=CharField()), F(facet_lookup(name)))
         .annotate(count=Count("*"))
         for name in FACET_NAMES
     ]
@@ -216,18 +266,19 @@ def _largest_first(nodes: list[NavigationNode]) -> tuple[NavigationNode, ...]:
     return tuple(sorted(nodes, key=lambda node: (-node.count, node.name)))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Shelf:
     title: str
     products: list[Product]
     master_category: str | None = None
+    list_id: str = ""  # set where the shelf is shown, for the interaction log
 
 
 def home_shelves(*, categories: int = 4, size: int = 6) -> list[Shelf]:
     """The newest products overall, then the newest of each of the largest categories, in one query."""
     names = _largest_categories(navigation_tree())[:categories]
     shelves = {None: Shelf("New arrivals", [])} | {name: Shelf(name, [], name) for name in names}
-    newest = Product.objects.only(*CARD_FIELDS).order_by("-id")
+    newest = Product.objects.only(*CARD_FIELDS, "added_at").order_by(*SORT_ORDERINGS["newest"])
     parts = [newest.annotate(shelf=Value(None, output_field=CharField()))[:size]]
     parts += [
         newest.filter(master_category=name).annotate(shelf=Value(name, output_field=CharField()))[:size]
@@ -235,8 +286,10 @@ def home_shelves(*, categories: int = 4, size: int = 6) -> list[Shelf]:
     ]
     for product in parts[0].union(*parts[1:], all=True):
         shelves[product.shelf].products.append(product)
-    for shelf in shelves.values():
-        shelf.products.sort(key=lambda product: -product.pk)
+    for shelf in shelves.values():  # the union loses each part's order: "newest" again, undated last
+        shelf.products.sort(
+            key=lambda product: (product.added_at is None, -(product.added_at or _EPOCH).timestamp(), -product.pk)
+        )
     return [shelf for shelf in shelves.values() if shelf.products]
 
 
@@ -249,4 +302,12 @@ def _largest_categories(departments: tuple[NavigationNode, ...]) -> list[str]:
 
 
 def product_detail(pk: int) -> Product | None:
-    return Product.objects.defer("search_vector").filter(pk=pk).first()
+    """A product with its brand, sizes and other colours (as cards), in three queries."""
+    colours = Product.objects.only(*CARD_FIELDS, "base_colour").order_by("pk")
+    return (
+        Product.objects.defer("search_vector")
+        .select_related("brand")
+        .prefetch_related("skus", Prefetch("colours", queryset=colours))
+        .filter(pk=pk)
+        .first()
+    )

@@ -1,18 +1,46 @@
+import uuid
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from . import selectors
+from .models import Product
 from .selectors import ProductFilters
+from .signals import catalogue_searched, product_viewed, products_listed
 
 MAX_QUERY_LENGTH = 100
-SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "name": "Name (A-Z)"}
+SORT_LABELS = {
+    "relevance": "Relevance",
+    "newest": "Newest",
+    "price": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "name": "Name (A-Z)",
+}
+# Ranges of the price filter offered as links, in rupees: (label, min, max).
+PRICE_RANGES = [
+    ("Under ₹500", None, 499),
+    ("₹500 to ₹999", 500, 999),
+    ("₹1,000 to ₹1,999", 1000, 1999),
+    ("₹2,000 to ₹4,999", 2000, 4999),
+    ("₹5,000 and above", 5000, None),
+]
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    context = {"departments": selectors.navigation_tree(), "shelves": selectors.home_shelves()}
-    return render(request, "shop/home.html", context)
+    shelves = selectors.home_shelves()
+    for shelf in shelves:
+        shelf.list_id = new_list_id()
+        products_listed.send(
+            sender=Product,
+            request=request,
+            list_id=shelf.list_id,
+            placement=f"home: {shelf.title}",
+            strategy="newest",
+            product_ids=[product.pk for product in shelf.products],
+        )
+    return render(request, "shop/home.html", {"departments": selectors.navigation_tree(), "shelves": shelves})
 
 
 def product_list(request: HttpRequest) -> HttpResponse:
@@ -27,6 +55,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.product_detail(pk)
     if product is None:
         raise Http404("No such product.")
+    product_viewed.send(sender=Product, request=request, product=product)
     return render(request, "shop/product_detail.html", {"product": product})
 
 
@@ -37,13 +66,26 @@ def _listing(request: HttpRequest, *, query: str) -> HttpResponse:
     sort = request.GET.get("sort") if request.GET.get("sort") in sort_options else sort_options[0]
     products = selectors.product_list(filters=filters, sort=sort, search=search)
     page = Paginator(products, settings.SHOP_PAGE_SIZE).get_page(request.GET.get("page"))
+    list_id = new_list_id()
+    products_listed.send(
+        sender=Product,
+        request=request,
+        list_id=list_id,
+        placement="search" if query else "listing",
+        strategy=f"{'fuzzy ' if search and search.fuzzy else ''}{sort}",
+        product_ids=[product.pk for product in page.object_list],
+    )
+    if query:
+        catalogue_searched.send(sender=Product, request=request, query=query, results=page.paginator.count)
     context = {
+        "list_id": list_id,
         "query": query,
         "fuzzy": bool(search and search.fuzzy),
         "filters": filters,
         "facets": selectors.facet_counts(filters=filters, search=search),
         "sort": sort,
         "sort_options": [(key, SORT_LABELS[key]) for key in sort_options],
+        "price_ranges": PRICE_RANGES,
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "title": _listing_title(filters, query),
@@ -62,3 +104,8 @@ def _listing_title(filters: ProductFilters, query: str) -> str:
     if filters:
         return " · ".join(" / ".join(values) for values in filters.selected.values())
     return "All products"
+
+
+def new_list_id() -> str:
+    """The id of one showing of a list of products: its links carry it, so that what follows is credited to it."""
+    return uuid.uuid4().hex

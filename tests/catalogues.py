@@ -12,3 +12,12 @@ FIXTURE_PHOTO_IDS = (2217, 2274, 2477, 2483, 2618)
 SAMPLE_SIZE = 3000
 # CATALOG_DATASET_DIR while a test not marked dataset runs: what reads the real catalogue through it finds nothing.
 NO_DATASET_DIR = Path("/nonexistent/tier-1-tests-do-not-read-the-real-catalogue-mark-them-dataset")
+
+
+def set_stock(product_ids: list[int], stock: int | None) -> None:
+    """Give every size of these products this stock (None: untracked), as the admin does, and update in_stock."""
+    from shop.models import Sku
+    from shop.services import refresh_in_stock
+
+    Sku.objects.filter(product_id__in=product_ids).update(stock=stock)
+    refresh_in_stock(list(product_ids))

@@ -23,8 +23,8 @@ from recommendations.models import EmbeddingSpace
 from recommendations.vectors import services
 from recommendations.vectors.index import drop_index, ensure_index
 from recommendations.vectors.selectors import products_to_embed
-from shop.models import Product
-from shop.services import import_catalog
+from shop.catalog_import import import_catalog
+from shop.models import Brand, Product
 from tests.catalogues import FIXTURE_CATALOG_DIR, FIXTURE_PHOTOS_DIR, NO_DATASET_DIR, SAMPLE_SIZE
 
 DATASET = "dataset"
@@ -106,7 +106,8 @@ def empty_cache():
 
 @pytest.fixture(scope="session", autouse=True)
 def session_media_root(tmp_path_factory: pytest.TempPathFactory):
-    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+    # Events are written at once, in the test's transaction (the buffered writer has tests of its own).
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"), EVENTS_BUFFERED=False):
         yield
 
 
@@ -118,6 +119,7 @@ def django_db_setup(django_db_setup, django_db_blocker, session_media_root) -> N
         pytest.exit(f"Refusing to replace the catalogue of database {name!r}: it is not a test database.")
     with django_db_blocker.unblock():
         Product.objects.all().delete()
+        Brand.objects.all().delete()
         import_catalog(FIXTURE_CATALOG_DIR)
         # Without a broker the import embeds a catalogue this small in process. Start from none of its embeddings
         # (nor an earlier session's, on a reused database), as on a large catalogue: `embedded_catalogue` builds

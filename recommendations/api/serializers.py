@@ -80,7 +80,8 @@ class SimilarItemSerializer(serializers.Serializer):
     image_width = serializers.IntegerField(source="product.image_width", allow_null=True)
     image_height = serializers.IntegerField(source="product.image_height", allow_null=True)
     price = serializers.DecimalField(source="product.price", max_digits=10, decimal_places=2, allow_null=True)
-    stock = serializers.IntegerField(source="product.stock", allow_null=True)
+    list_price = serializers.DecimalField(source="product.list_price", max_digits=10, decimal_places=2, allow_null=True)
+    in_stock = serializers.BooleanField(source="product.in_stock")
     reasons = serializers.ListField(
         child=serializers.CharField(), help_text="What else it shares with the product, e.g. “Same colour”."
     )
@@ -92,6 +93,11 @@ class SimilarItemSerializer(serializers.Serializer):
 class SimilarResultsSerializer(serializers.Serializer):
     results = SimilarItemSerializer(many=True, help_text="Best first.")
     detail = serializers.CharField(required=False, help_text="Why there are no results, when that is known.")
+    list_id = serializers.CharField(
+        required=False,
+        help_text="This list's id: send it back with the events of its products (POST /api/events/), so that "
+        "clicks, carts and purchases are credited to it.",
+    )
     analysed_share = serializers.FloatField(
         required=False,
         help_text="While the catalogue's photos are being analysed (no results yet): the share done, 0 to 1.",

@@ -1,3 +1,5 @@
+import uuid
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -9,10 +11,13 @@ from rest_framework.views import APIView
 
 from recommendations.photo_search.photos import PhotoError
 from recommendations.photo_search.services import PhotoSearchUnavailable, search_photo
+from recommendations.signals import photo_searched, recommendations_shown
+from recommendations.templatetags.recommendations_tags import SIMILAR_ITEMS_PLACEMENT
 from recommendations.vectors.ranking import SimilarItem
 from recommendations.vectors.selectors import catalogue_analysis, serving_space, similar_products
 from shop.api.schema import INVALID_PARAMETERS, NO_SUCH_PRODUCT
 from shop.api.serializers import ErrorSerializer
+from shop.models import Product
 from shop.selectors import product_detail
 
 from .serializers import PhotoSearchSerializer, SimilarParamsSerializer, SimilarResultsSerializer
@@ -50,7 +55,16 @@ class SimilarProductsApi(APIView):
         items = similar_products(
             product, k=params.validated_data.get("k"), options=params.validated_data["options"], space=space
         )
-        return _results(items, request)
+        list_id = uuid.uuid4().hex
+        recommendations_shown.send(
+            sender=Product,
+            request=request,
+            list_id=list_id,
+            placement=f"api: {SIMILAR_ITEMS_PLACEMENT}",
+            strategy=f"visual: {space.backbone}",
+            product_ids=[item.product.pk for item in items],
+        )
+        return _results(items, request, list_id=list_id)
 
 
 class PhotoSearchApi(APIView):
@@ -86,12 +100,21 @@ class PhotoSearchApi(APIView):
             return Response(body, status=error.status)
         except PhotoSearchUnavailable as error:
             return _results([], request, detail=str(error), analysed_share=catalogue_analysis().share)
-        return _results(items, request)
+        list_id = uuid.uuid4().hex
+        photo_searched.send(
+            sender=Product, request=request, list_id=list_id, product_ids=[item.product.pk for item in items]
+        )
+        return _results(items, request, list_id=list_id)
 
 
 def _results(
-    items: list[SimilarItem], request: Request, *, detail: str | None = None, analysed_share: float | None = None
+    items: list[SimilarItem],
+    request: Request,
+    *,
+    detail: str | None = None,
+    analysed_share: float | None = None,
+    list_id: str | None = None,
 ) -> Response:
-    results = {"results": items, "detail": detail, "analysed_share": analysed_share}
+    results = {"results": items, "detail": detail, "analysed_share": analysed_share, "list_id": list_id}
     data = SimilarResultsSerializer(results, context={"request": request}).data
     return Response({key: value for key, value in data.items() if value is not None})

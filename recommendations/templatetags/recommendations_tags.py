@@ -4,10 +4,15 @@
 {% similar_items product %}
 """
 
+import uuid
+
 from django import template
 
+from recommendations.signals import recommendations_shown
 from recommendations.vectors.selectors import SimilarOptions, catalogue_analysis, serving_space, similar_products
 from shop.models import Product
+
+SIMILAR_ITEMS_PLACEMENT = "product page: similar items"
 
 register = template.Library()
 
@@ -19,10 +24,22 @@ def similar_items(context: template.Context, product: Product) -> dict[str, obje
     request = context["request"]
     options = SimilarOptions.from_querydict(request.GET)
     space = serving_space() if product.image else None
+    similar = similar_products(product, options=options, space=space) if space else []
+    list_id = uuid.uuid4().hex
+    if similar:
+        recommendations_shown.send(
+            sender=Product,
+            request=request,
+            list_id=list_id,
+            placement=SIMILAR_ITEMS_PLACEMENT,
+            strategy=f"visual: {space.backbone}",
+            product_ids=[item.product.pk for item in similar],
+        )
     return {
         "request": request,
         "product": product,
         "options": options,
-        "similar": similar_products(product, options=options, space=space) if space else [],
+        "similar": similar,
+        "list_id": list_id,
         "analysis": catalogue_analysis() if product.image and space is None else None,
     }

@@ -37,7 +37,7 @@ class Scope:
     def as_q(self) -> Q:
         q = self.filters.as_q(prefix="product__")
         if self.in_stock:
-            q &= Q(product__stock__isnull=True) | Q(product__stock__gt=0)
+            q &= Q(product__in_stock=True)
         if self.exclude_ids:
             q &= ~Q(product_id__in=self.exclude_ids)
         if self.exclude_images:

@@ -1,7 +1,11 @@
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from shop.catalog_json import sanitise_description
 
 register = template.Library()
 
@@ -20,3 +24,26 @@ def toggle_filter(context: template.Context, name: str, value: str) -> str:
     if len(kept) == len(params):
         kept.append((name, value))
     return f"?{urlencode(kept)}"
+
+
+@register.filter
+def rupees(amount: Decimal | int | None) -> str:
+    """``1195`` -> ``₹1,195``, ``119500`` -> ``₹1,19,500``: Indian digit grouping, paise only when there are some."""
+    if amount is None:
+        return ""
+    amount = Decimal(amount)
+    whole, paise = divmod(abs(amount), 1)
+    digits = str(int(whole))
+    head, tail = digits[:-3], digits[-3:]
+    groups = [head[max(0, end - 2) : end] for end in range(len(head), 0, -2)][::-1]
+    text = ",".join([*groups, tail]) if head else tail
+    if paise:
+        text += f"{paise:.2f}"[1:]
+    return f"{'-' if amount < 0 else ''}₹{text}"
+
+
+@register.filter
+def description_html(description: str) -> SafeString:
+    """A product description as HTML: sanitised again as it is shown, whatever wrote it to the database."""
+    # nh3 has just removed everything but text markup: no script, handler, style or link is left to trust.
+    return mark_safe(sanitise_description(description))

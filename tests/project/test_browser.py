@@ -5,28 +5,20 @@ its embeddings (``embedded_catalogue``). The photos are the fixture's (full-size
 """
 
 import base64
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests import browsers
+from tests.browsers import chromium, running_server
 from tests.catalogues import FIXTURE_PHOTOS_DIR, NO_DATASET_DIR
-from tests.processes import database_url
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 PHOTO_SEARCH = reverse("recommendations:photo-search")
 HIRES = FIXTURE_PHOTOS_DIR
 # Fixture products with a full-size photo in HIRES: a men's sports shoe, a women's top and sandal.
@@ -36,64 +28,27 @@ NOT_A_PHOTO = b"Dear diary, today I bought shoes.\n" * 20
 TIMEOUT_MS = 60_000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"The server exited with status {process.returncode}.")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.3)
-    raise TimeoutError(f"The server did not answer at {url} within {timeout} s.")
-
-
 @pytest.fixture(scope="module")
 def server(embedded_catalogue, django_db_blocker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with django_db_blocker.unblock():
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "EMBEDDING_MODELS_DIR": str(settings.EMBEDDING_MODELS_DIR),
-            "CATALOG_DATASET_DIR": str(NO_DATASET_DIR),
-            "DEBUG": "true",
-        }
-    port = free_port()
-    log = (tmp_path_factory.mktemp("server") / "runserver.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
+    with (
+        django_db_blocker.unblock(),
+        running_server(
+            tmp_path_factory.mktemp("server"),
+            EMBEDDING_MODELS_DIR=str(settings.EMBEDDING_MODELS_DIR),
+            CATALOG_DATASET_DIR=str(NO_DATASET_DIR),
+        ) as url,
+    ):
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def new_page(browser: Browser, server: str, **options) -> Page:
-    context = browser.new_context(base_url=server, **options)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
+    return browsers.new_page(browser, server, timeout_ms=TIMEOUT_MS, **options)
 
 
 @pytest.fixture

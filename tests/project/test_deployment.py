@@ -17,7 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["web", "worker"]
+APP_SERVICES = ["web", "worker", "beat"]
 OPERATOR_ENV = {"SECRET_KEY": "a-long-random-production-key"}  # All an operator must set.
 
 
@@ -52,8 +52,8 @@ def dockerfile() -> list[tuple[str, str]]:
     return [(keyword.upper(), arguments) for keyword, arguments in instructions]
 
 
-def test_the_stack_has_a_database_a_broker_the_web_app_and_a_worker() -> None:
-    assert set(SERVICES) == {"db", "redis", "web", "worker"}
+def test_the_stack_has_a_database_a_broker_the_web_app_a_worker_and_the_scheduler() -> None:
+    assert set(SERVICES) == {"db", "redis", "web", "worker", "beat"}
 
 
 def test_the_database_is_postgres_with_pgvector_on_a_named_volume() -> None:
@@ -125,6 +125,11 @@ def test_worker_runs_celery_for_the_config_app() -> None:
     # One worker process: ONNX Runtime already uses every core for one batch.
     assert command("worker") == "celery -A config worker -l info --concurrency 1"
     assert "ports" not in SERVICES["worker"]
+
+
+def test_beat_runs_the_schedule_of_the_settings() -> None:
+    assert command("beat").startswith("celery -A config beat ")
+    assert "ports" not in SERVICES["beat"]
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

@@ -8,7 +8,6 @@ once that is done.
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -22,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.browsers import free_port
 from tests.processes import database_url
 
 ROOT = Path(settings.BASE_DIR)
@@ -45,12 +45,6 @@ def fresh_database(django_db_setup, django_db_blocker) -> Iterator[str]:
     yield url
     with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> str | None:
@@ -96,7 +90,7 @@ def test_the_first_command_serves_and_shows_similar_items_once_the_photos_are_an
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: fetch(f"{base}/") is not None, timeout=300, process=process, log=log)
-        product_id = int(re.search(r'href="/products/(\d+)/"', fetch(f"{base}/")).group(1))
+        product_id = int(re.search(r'href="/products/(\d+)/[?"]', fetch(f"{base}/")).group(1))
 
         def similar_items_shown() -> bool:
             page = fetch(f"{base}/products/{product_id}/") or ""

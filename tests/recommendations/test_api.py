@@ -15,14 +15,14 @@ from recommendations.models import EmbeddingSpace, ProductEmbedding
 from recommendations.vectors.selectors import similar_products
 from shop.models import Product
 from tests.api_helpers import absolute, detail_url, ids, png, similar_url, with_image
-from tests.catalogues import FIXTURE_CATALOG_DIR, FIXTURE_PHOTO_IDS, FIXTURE_PHOTOS_DIR
+from tests.catalogues import FIXTURE_CATALOG_DIR, FIXTURE_PHOTO_IDS, FIXTURE_PHOTOS_DIR, set_stock
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("api:product-list")
 PHOTO_URL = reverse("api:photo-search")
 SIMILAR_FIELDS = {"id", "url", "score", "similarity", "name", "gender", "article_type", "base_colour", "image"}
-SIMILAR_FIELDS |= {"image_width", "image_height", "price", "stock", "reasons", "duplicates"}
+SIMILAR_FIELDS |= {"image_width", "image_height", "price", "list_price", "in_stock", "reasons", "duplicates"}
 
 
 def catalogue_photo(product: Product) -> Path:
@@ -102,7 +102,7 @@ def test_similar_items_options_narrow_the_results(api, embedded_catalogue, optio
 def test_similar_items_in_stock_only(api, embedded_catalogue):
     product = with_image(article_type="Watches")
     best = ids(api.get(similar_url(product), {"k": 3}))[0]
-    Product.objects.filter(pk=best).update(stock=0)
+    set_stock([best], 0)
 
     assert best in ids(api.get(similar_url(product), {"k": 3}))
     assert best not in ids(api.get(similar_url(product), {"k": 3, "in_stock": "yes"}))
@@ -258,7 +258,7 @@ def test_photo_search_filters(api, embedded_catalogue):
 
 def test_photo_search_in_stock_only(api, embedded_catalogue):
     product = with_image(article_type="Handbags")
-    Product.objects.filter(pk=product.pk).update(stock=0)
+    set_stock([product.pk], 0)
 
     everything = api.post(PHOTO_URL, {"image": upload(catalogue_photo(product))}, format="multipart")
     in_stock = api.post(PHOTO_URL, {"image": upload(catalogue_photo(product)), "in_stock": "true"}, format="multipart")

@@ -16,7 +16,7 @@ from PIL import Image
 
 from recommendations.models import EmbeddingSpace
 from shop.models import Product
-from tests.catalogues import FIXTURE_PHOTO_IDS
+from tests.catalogues import FIXTURE_PHOTO_IDS, set_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_a_full_size_catalogue_photo_finds_its_product_first(client, embedded_ca
     assert len(response.context["results"]) > 10
     html = response.content.decode()
     assert 'class="product-grid product-grid--similar"' in html
-    assert html.index(f'href="{reverse("shop:product-detail", args=[found_ids(response)[0]])}"') > html.index(
+    assert html.index(f'href="{reverse("shop:product-detail", args=[found_ids(response)[0]])}?lid=') > html.index(
         "product-grid--similar"
     )
 
@@ -141,7 +141,7 @@ def test_filters_narrow_the_results_and_stay_selected(client, embedded_catalogue
 
 
 def test_in_stock_only_leaves_out_sold_out_products(client, embedded_catalogue, hires_dir):
-    Product.objects.filter(pk=2477).update(stock=0)
+    set_stock([2477], 0)
 
     everything = client.post(URL, {"image": photo_upload(hires_dir / "2477.jpg")})
     in_stock = client.post(URL, {"image": photo_upload(hires_dir / "2477.jpg"), "in_stock": "on"})

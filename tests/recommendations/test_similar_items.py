@@ -20,8 +20,9 @@ from recommendations.vectors.neighbours import (
 )
 from recommendations.vectors.ranking import collapse_duplicates
 from recommendations.vectors.selectors import SimilarOptions, similar_products
-from shop.models import Product
+from shop.models import Product, Sku
 from shop.selectors import ProductFilters
+from tests.catalogues import set_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -158,8 +159,8 @@ def test_filters_return_k_items_when_k_exist_beyond_the_index_scan(space: Embedd
     exact = exact_ranking(space, vector_of(space, product.pk), Product.objects.exclude(pk=product.pk))
     in_stock = exact[-15:]
     assert len(exact) - 15 >= 36
-    Product.objects.update(stock=0)
-    Product.objects.filter(pk__in=in_stock).update(stock=3)
+    set_stock(list(Product.objects.values_list("pk", flat=True)), 0)
+    set_stock(in_stock, 3)
 
     with override_settings(SIMILAR_ITEMS_EF_SEARCH=1):
         items = similar_products(product, k=12, options=SimilarOptions(in_stock=True))
@@ -172,8 +173,8 @@ def test_filters_return_every_match_when_fewer_than_k_exist(space: EmbeddingSpac
     product = Product.objects.filter(gender="Women").exclude(image="").order_by("pk").first()
     women = Product.objects.filter(gender="Women").exclude(pk=product.pk).exclude(image="")
     available = list(women.exclude(image_sha256=product.image_sha256).values_list("pk", flat=True)[:5])
-    Product.objects.update(stock=0)
-    Product.objects.filter(pk__in=available).update(stock=1)
+    set_stock(list(Product.objects.values_list("pk", flat=True)), 0)
+    set_stock(available, 1)
 
     items = similar_products(product, k=12, options=SimilarOptions(same_gender=True, in_stock=True))
 
@@ -195,7 +196,8 @@ def test_products_with_untracked_stock_count_as_in_stock(space: EmbeddingSpace) 
     product = Product.objects.exclude(image="").order_by("pk")[3]
     neighbours = nearest(space, stored_vector(space, product.pk), limit=5, scope=Scope(in_stock=True))
     assert len(neighbours) == 5
-    assert all(n.product.stock is None for n in neighbours)
+    assert neighbours and all(n.product.in_stock for n in neighbours)
+    assert not Sku.objects.filter(product__in=[n.product for n in neighbours], stock__isnull=False).exists()
 
 
 def test_photo_style_queries_can_filter_by_any_facet(space: EmbeddingSpace) -> None:
@@ -275,7 +277,9 @@ def test_the_product_page_shows_twelve_similar_items(client, space: EmbeddingSpa
     assert html.count('class="card card--similar"') == 12
     for item in items:
         assert item.product.get_absolute_url() in html
-    assert f'href="{product.get_absolute_url()}"' not in html.split('id="similar-items"')[1]
+    similar_section = html.split('id="similar-items"')[1]
+    assert f'href="{product.get_absolute_url()}?lid=' not in similar_section
+    assert f'href="{product.get_absolute_url()}"' not in similar_section
 
 
 def test_the_product_page_options_narrow_the_similar_items(client, space: EmbeddingSpace) -> None:
@@ -291,7 +295,7 @@ def test_the_product_page_options_narrow_the_similar_items(client, space: Embedd
 
 def test_the_product_page_explains_when_nothing_matches(client, space: EmbeddingSpace) -> None:
     product = Product.objects.exclude(image="").order_by("pk").first()
-    Product.objects.update(stock=0)
+    set_stock(list(Product.objects.values_list("pk", flat=True)), 0)
 
     response = client.get(product.get_absolute_url(), {"in_stock": "1"})
 

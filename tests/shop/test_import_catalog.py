@@ -5,11 +5,12 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 from PIL import Image
 
 from shop.catalog_csv import parse_styles_csv
-from shop.models import Product
-from shop.services import import_catalog
+from shop.catalog_import import import_catalog
+from shop.models import Brand, Product, Sku
 
 # The rows with unquoted commas in the name, as listed in the dataset's README.
 MALFORMED_IDS = {
@@ -137,6 +138,7 @@ def test_fixture_import_is_complete_and_idempotent(fixture_catalog_dir: Path) ->
 @pytest.mark.django_db
 def test_full_catalogue_import_is_complete_and_idempotent(catalog_dir: Path) -> None:
     Product.objects.all().delete()
+    Brand.objects.all().delete()
 
     first = import_catalog(catalog_dir)
 
@@ -154,10 +156,25 @@ def test_full_catalogue_import_is_complete_and_idempotent(catalog_dir: Path) -> 
     assert (Product.objects.get(pk=1799).image_width, Product.objects.get(pk=1799).image_height) == (60, 60)
     with default_storage.open(Product.objects.get(pk=10705).image.name) as handle:
         assert Image.open(handle).mode == "L"
+    # The product files (the dataset's README): one per product with an image.
+    assert first.details == 44441
+    assert {p.product_id for p in first.problems if p.kind == "no details"} == NO_IMAGE_IDS
+    assert first.count("bad details") == 0
+    assert first.brands_created == Brand.objects.count() == 423
+    assert Product.objects.exclude(list_price=None).count() == 7400
+    assert first.sizes_created == Sku.objects.count()
+    assert Product.objects.annotate(n=Count("skus")).filter(n=1).count() == 14608
+    assert not Product.objects.filter(image__gt="").annotate(n=Count("skus")).filter(n=0).exists()
+    assert Product.objects.filter(in_stock=True).count() == 44446  # stock not tracked without --stock
+    assert (first.colour_links, first.colour_links_dropped) == (32591, 1211)  # 33,802 links, 1,211 elsewhere
+    assert Product.colours.through.objects.count() == 32591
+    assert Product.objects.exclude(description="").filter(description__contains="style=").count() == 0
 
     second = import_catalog(catalog_dir)
 
     assert (second.created, second.updated, second.unchanged, second.images_written) == (0, 0, 44446, 0)
+    assert (second.brands_created, second.sizes_created, second.sizes_updated) == (0, 0, 0)
+    assert second.colour_links == 32591
     assert Product.objects.count() == 44446
 
 
