@@ -52,6 +52,23 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# HTTPS. Off by default, so that http://127.0.0.1 works; turn them on where the site is served over HTTPS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+# Behind a proxy that terminates HTTPS: the header it sets and the value that means HTTPS, such as
+# "X-Forwarded-Proto,https". Set it only when the proxy always sets or strips that header.
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            'SECURE_PROXY_SSL_HEADER reads "Header-Name,value", such as "X-Forwarded-Proto,https".'
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header[0].upper().replace("-", "_"), _proxy_ssl_header[1])
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -72,6 +89,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "events",
+    "personalization",
 ]
 
 MIDDLEWARE = [
@@ -111,8 +129,17 @@ WSGI_APPLICATION = "config.wsgi.application"
 EMBEDDED_POSTGRES_DATA = Path(os.environ.get("EMBEDDED_POSTGRES_DATA", BASE_DIR / ".pgdata"))
 # Its cache, e.g. "512MB"; empty: a quarter of the machine's memory, at most 2 GB.
 EMBEDDED_POSTGRES_SHARED_BUFFERS = os.environ.get("EMBEDDED_POSTGRES_SHARED_BUFFERS", "")
+# Each process (a gunicorn worker, a Celery worker, a command) keeps a pool of at most this many connections, which
+# its threads share and give back at the end of each request or task; 0: no pool, a persistent connection per thread
+# (for a pooler such as PgBouncer in front of the database).
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 4)
+DATABASE_POOL_MIN_SIZE = min(env_int("DATABASE_POOL_MIN_SIZE", 1), DATABASE_POOL_MAX_SIZE)
+# Seconds a thread waits for a free connection before its request fails.
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
+# Pooled connections must not persist in Django's sense (Django refuses both).
+conn_max_age = 0 if DATABASE_POOL_MAX_SIZE else 60
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.config(conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.config(conn_max_age=conn_max_age, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -121,9 +148,15 @@ else:
             "USER": "postgres",
             "DATA_DIR": str(EMBEDDED_POSTGRES_DATA),
             "SHARED_BUFFERS": EMBEDDED_POSTGRES_SHARED_BUFFERS,
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": conn_max_age,
             "CONN_HEALTH_CHECKS": True,
         }
+    }
+if DATABASE_POOL_MAX_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
     }
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
@@ -173,6 +206,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+
+# Celery queues and routes (docs/deployment.md, "Queues and workers").
+# Each kind of work has its own queue, so that embedding workers can run on GPU machines and the rest elsewhere.
+# The routes are globs, so a new task of an app lands on its app's queue. A worker started without -Q consumes
+# every queue in CELERY_TASK_QUEUES; `-Q embeddings` (say) narrows it to one.
+CELERY_TASK_DEFAULT_QUEUE = "default"  # everything not routed below: order e-mails and the like
+CELERY_TASK_ROUTES = {
+    "recommendations.vectors.tasks.*": {"queue": "embeddings"},  # product photos to vectors (ONNX Runtime)
+    "recommendations.offline.*": {"queue": "training"},  # reserved for training jobs: none is a task yet
+    "recommendations.tasks.*": {"queue": "recommendations"},
+    "personalization.tasks.*": {"queue": "recommendations"},
+    "events.tasks.*": {"queue": "events"},  # the interaction log's upkeep (pruning)
+}
+# Each queue under its own routing key (the default key, shared, would copy every task into every queue).
+CELERY_TASK_QUEUES = {
+    name: {"routing_key": name} for name in ("default", "embeddings", "recommendations", "events", "training")
+}
 
 # The Kaggle "Fashion Product Images" folder (styles.csv + images/) used by the
 # demo, the tests and the benchmarks. Never copied into the repository.
@@ -332,6 +382,20 @@ EVENTS_SPOOL_DIR = Path(os.environ.get("EVENTS_SPOOL_DIR", BASE_DIR / "var" / "e
 # Events older than this are deleted by `prune_events` (and its daily Celery beat task).
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 365)
 EVENTS_VISITOR_COOKIE_AGE = env_int("EVENTS_VISITOR_COOKIE_AGE", 2 * 365 * 24 * 3600)
+
+# Personal recommendations (personalization/), read from the interaction log. Strategies by name, as dotted paths:
+# these replace or add to the built-in ones (see docs/personalization.md).
+PERSONALIZATION_STRATEGIES: dict[str, str] = {}
+PERSONALIZATION_LIST_SIZE = env_int("PERSONALIZATION_LIST_SIZE", 6)
+# Trending: a view, a cart add and a purchase count this much, halved every half-life, over a window of days.
+PERSONALIZATION_WEIGHTS = env_weights("PERSONALIZATION_WEIGHTS", "view=1,cart_add=3,purchase=5")
+PERSONALIZATION_HALF_LIFE_HOURS = env_float("PERSONALIZATION_HALF_LIFE_HOURS", 72.0)
+PERSONALIZATION_WINDOW_DAYS = env_int("PERSONALIZATION_WINDOW_DAYS", 30)
+# Purchases this recent are not recommended again; at most this many products of one article type per list.
+PERSONALIZATION_JUST_BOUGHT_DAYS = env_int("PERSONALIZATION_JUST_BOUGHT_DAYS", 30)
+PERSONALIZATION_MAX_PER_ARTICLE_TYPE = env_int("PERSONALIZATION_MAX_PER_ARTICLE_TYPE", 2)
+# How long the lists that are the same for every visitor (trending, also viewed/bought) are cached.
+PERSONALIZATION_CACHE_SECONDS = env_int("PERSONALIZATION_CACHE_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "prune-events": {"task": "events.tasks.prune_old_events", "schedule": 24 * 3600},
 }

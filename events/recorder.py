@@ -89,6 +89,8 @@ class EventRecorder:
                 close_old_connections()  # the writer's own connection: renewed when the database dropped it
                 self.flush()
                 _load_spool(self._buffer)
+                # Back to the pool while the writer sleeps, rather than holding one of the process's connections.
+                close_old_connections()
                 pause = settings.EVENTS_FLUSH_SECONDS
             except DatabaseError as error:
                 connection.close()  # the writer's own, perhaps broken: opened anew on the next try

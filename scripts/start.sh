@@ -5,11 +5,24 @@
 # it is. Meanwhile the products' photos are analysed (embedded) in the background, with a progress bar here and in
 # the admin: by a Celery worker started here when CELERY_BROKER_URL is set, else by a background process. Similar
 # items and search by photo say how far that is until it is done.
+# It serves as in production (scripts/serve.sh): DEBUG off, static files collected and served by whitenoise, gunicorn
+# with config/gunicorn.py. For development with reloading and tracebacks, see `runserver` in docs/development.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh requirements.txt
 manage=(.venv/bin/python manage.py)
+
+export DEBUG=${DEBUG:-false}
+if [ -z "${SECRET_KEY:-}" ]; then
+  # A key of this machine's own, kept across runs so that sessions survive a restart (var/ is git-ignored).
+  if [ ! -s var/secret_key ]; then
+    mkdir -p var
+    (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key)
+  fi
+  SECRET_KEY=$(cat var/secret_key)
+  export SECRET_KEY
+fi
 
 "${manage[@]}" migrate --no-input
 if [ $# -ge 1 ]; then
@@ -28,4 +41,4 @@ fi
 background+=($!)
 
 echo "Storefront: http://127.0.0.1:${PORT:-8000}/   admin: http://127.0.0.1:${PORT:-8000}/admin/"
-"${manage[@]}" runserver "127.0.0.1:${PORT:-8000}"
+scripts/serve.sh

@@ -2,12 +2,8 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,28 +11,9 @@ from pathlib import Path
 from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.processes import database_url
+from tests.processes import database_url, free_port, wait_until_up
 
 CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"The server exited with status {process.returncode}.")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.3)
-    raise TimeoutError(f"The server did not answer at {url} within {timeout} s.")
 
 
 @contextmanager
@@ -51,6 +28,9 @@ def running_server(log_dir: Path, **env: str) -> Iterator[str]:
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "true",
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        # What the browsers do would stay in the log, committed, for the tests that read it; a test of the log
+        # turns it on and removes its events.
+        "EVENTS_ENABLED": "false",
         **env,
     }
     port = free_port()

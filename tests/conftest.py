@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from events.models import Event
 from recommendations.models import EmbeddingSpace
 from recommendations.vectors import services
 from recommendations.vectors.index import drop_index, ensure_index
@@ -118,6 +119,7 @@ def django_db_setup(django_db_setup, django_db_blocker, session_media_root) -> N
     if not name.startswith("test"):
         pytest.exit(f"Refusing to replace the catalogue of database {name!r}: it is not a test database.")
     with django_db_blocker.unblock():
+        Event.objects.all().delete()  # an earlier session's, on a reused database
         Product.objects.all().delete()
         Brand.objects.all().delete()
         import_catalog(FIXTURE_CATALOG_DIR)

@@ -1,8 +1,22 @@
 """Helpers for tests that start other processes (Celery workers, a web server) on the test database."""
 
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import connection
+
+from recommendations.models import EmbeddingSpace
+from recommendations.vectors import services
 
 
 def database_url() -> str:
@@ -13,3 +27,73 @@ def database_url() -> str:
     host = quote(str(params.get("host") or "localhost"), safe="")
     port = f":{params['port']}" if params.get("port") else ""
     return f"postgres://{user}{password}@{host}{port}/{params['dbname']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The server exited with status {process.returncode}.")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    raise TimeoutError(f"The server did not answer at {url} within {timeout} s.")
+
+
+@contextmanager
+def production_server(log: Path, **env: str) -> Iterator[str]:
+    """``scripts/serve.sh`` (collectstatic, then gunicorn with config/gunicorn.py, DEBUG off), as
+    ``scripts/start.sh`` serves, on the test database and the tests' media; yields its URL.
+
+    ``env`` adds to or overrides the server's environment. Call it where the database may be used."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "DEBUG": "false",
+        "SECRET_KEY": "serving-test-" + "x" * 50,
+        "STATIC_ROOT": str(log.parent / "static"),
+        "PORT": str(port),
+        **env,
+    }
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            ["scripts/serve.sh"],
+            cwd=settings.BASE_DIR, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process, timeout=120)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=40)
+
+
+@contextmanager
+def fresh_space(parked_by: str) -> Iterator[EmbeddingSpace]:
+    """A fresh, committed embedding space for worker processes to fill, deleted afterwards. The space the session
+    built (see ``embedded_catalogue``) is parked under another version meanwhile. Call it where the database may
+    be used outside a test transaction."""
+    version = services.get_encoder(settings.EMBEDDING_MODEL).version
+    parked = EmbeddingSpace.objects.filter(version=version).first()
+    if parked:
+        parked.version = f"{version}#parked-by-{parked_by}"
+        parked.save(update_fields=["version"])
+    space = services.target_space()
+    try:
+        yield space
+    finally:
+        space.delete()
+        if parked:
+            parked.version = version
+            parked.save(update_fields=["version"])

@@ -55,9 +55,10 @@ def test_a_made_up_visitor_cookie_is_replaced(client):
 def test_the_home_page_logs_each_shelf_as_a_list_and_its_links_carry_its_id(client):
     html = client.get("/").content.decode()
 
-    shown = events(client, Event.Kind.IMPRESSION)
+    # The newest shelves (a Trending shelf shows too when other tests' events have made something trend).
+    shown = [event for event in events(client, Event.Kind.IMPRESSION) if event.strategy == "newest"]
     assert shown[0].placement == "home: New arrivals"
-    assert all(event.strategy == "newest" and len(event.product_ids) > 0 for event in shown)
+    assert all(len(event.product_ids) > 0 for event in shown)
     first = shown[0]
     assert f'/products/{first.product_ids[0]}/?lid={first.list_id}&amp;pos=1"' in html
     assert f'/products/{first.product_ids[1]}/?lid={first.list_id}&amp;pos=2"' in html

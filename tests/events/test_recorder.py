@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -93,10 +94,12 @@ def test_events_are_written_in_the_background_and_wait_out_a_database_outage(rec
         with database_outage():
             for number in range(1, 51):
                 recorder.record(event(visitor, number))
-            time.sleep(2)  # the writer tries and fails meanwhile
+            # The writer tries and fails meanwhile: at once without a pool, after DATABASE_POOL_TIMEOUT with one
+            # (its pool waits that long for a connection). Beyond the limit, the oldest go to a spool file.
+            wait_for(lambda: recorder.pending() == 10, timeout=settings.DATABASE_POOL_TIMEOUT + 10)
             assert written(visitor) == 1
             spooled = sum(len(path.read_text().splitlines()) for path in tmp_path.glob("events-*.jsonl"))
-            assert recorder.pending() == 10 and spooled == 40  # beyond the limit, the oldest go to a spool file
+            assert spooled == 40
 
         wait_for(lambda: written(visitor) == 51)
     queries = sorted(Event.objects.filter(visitor_id=visitor).values_list("query", flat=True))

@@ -38,7 +38,6 @@ def server(committed, django_db_blocker, tmp_path_factory: pytest.TempPathFactor
         running_server(
             tmp_path_factory.mktemp("server"),
             CATALOG_DATASET_DIR=str(NO_DATASET_DIR),
-            EVENTS_ENABLED="false",  # the interaction log has tests of its own
         ) as url,
     ):
         yield url

@@ -13,11 +13,13 @@ from urllib.parse import urlparse
 import dj_database_url
 import pytest
 import yaml
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["web", "worker", "beat"]
+APP_SERVICES = ["web", "worker", "embedding-worker", "beat"]
+WORKERS = ["worker", "embedding-worker"]
 OPERATOR_ENV = {"SECRET_KEY": "a-long-random-production-key"}  # All an operator must set.
 
 
@@ -52,8 +54,8 @@ def dockerfile() -> list[tuple[str, str]]:
     return [(keyword.upper(), arguments) for keyword, arguments in instructions]
 
 
-def test_the_stack_has_a_database_a_broker_the_web_app_a_worker_and_the_scheduler() -> None:
-    assert set(SERVICES) == {"db", "redis", "web", "worker", "beat"}
+def test_the_stack_has_a_database_a_broker_the_web_app_workers_and_the_scheduler() -> None:
+    assert set(SERVICES) == {"db", "redis", "web", "worker", "embedding-worker", "beat"}
 
 
 def test_the_database_is_postgres_with_pgvector_on_a_named_volume() -> None:
@@ -121,10 +123,29 @@ def test_web_migrates_then_serves_the_wsgi_app_on_port_8000() -> None:
     assert [port.split(":")[-1] for port in SERVICES["web"]["ports"]] == ["8000"]
 
 
-def test_worker_runs_celery_for_the_config_app() -> None:
+def queues(service: str) -> list[str]:
+    """The queues a worker service consumes (its ``-Q``)."""
+    args = shlex.split(command(service))
+    return args[args.index("-Q") + 1].split(",")
+
+
+@pytest.mark.parametrize("service", WORKERS)
+def test_workers_run_celery_for_the_config_app(service: str) -> None:
     # One worker process: ONNX Runtime already uses every core for one batch.
-    assert command("worker") == "celery -A config worker -l info --concurrency 1"
-    assert "ports" not in SERVICES["worker"]
+    assert command(service).startswith("celery -A config worker -l info --concurrency 1 -Q ")
+    assert "ports" not in SERVICES[service]
+
+
+def test_the_embedding_worker_takes_the_embeddings_and_the_worker_the_rest() -> None:
+    assert queues("embedding-worker") == ["embeddings"]
+    assert "embeddings" not in queues("worker")
+    # Every queue of the settings has a worker here, but training's: its jobs need torch, which the image lacks.
+    assert set(queues("worker")) | set(queues("embedding-worker")) == set(settings.CELERY_TASK_QUEUES) - {"training"}
+    assert settings.CELERY_TASK_DEFAULT_QUEUE in queues("worker")
+
+
+def test_the_header_shows_how_to_scale_the_embedding_workers() -> None:
+    assert "docker compose up -d --scale embedding-worker=" in (ROOT / "docker-compose.yml").read_text()
 
 
 def test_beat_runs_the_schedule_of_the_settings() -> None:

@@ -21,8 +21,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.browsers import free_port
-from tests.processes import database_url
+from tests.processes import database_url, free_port
 
 ROOT = Path(settings.BASE_DIR)
 FIXTURE_CATALOGUE = ROOT / "tests" / "fixtures" / "catalogue"

@@ -24,7 +24,7 @@ from recommendations.models import EmbeddingSpace, ProductEmbedding
 from recommendations.vectors import services
 from recommendations.vectors.tasks import embed_products
 from shop.models import Product
-from tests.processes import database_url
+from tests.processes import database_url, fresh_space
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 VISIBILITY_TIMEOUT = 5
@@ -35,22 +35,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def committed(django_db_setup, django_db_blocker) -> Iterator[EmbeddingSpace]:
-    """Database access outside a test transaction, and a fresh space that is deleted afterwards.
-
-    A space the session already built (see ``embedded_catalogue``) is parked under another version meanwhile.
-    """
-    with django_db_blocker.unblock():
-        version = services.get_encoder(settings.EMBEDDING_MODEL).version
-        parked = EmbeddingSpace.objects.filter(version=version).first()
-        if parked:
-            parked.version = f"{version}#parked-by-worker-tests"
-            parked.save(update_fields=["version"])
-        space = services.target_space()
+    """Database access outside a test transaction, and a fresh space that is deleted afterwards."""
+    with django_db_blocker.unblock(), fresh_space("worker-tests") as space:
         yield space
-        space.delete()
-        if parked:
-            parked.version = version
-            parked.save(update_fields=["version"])
 
 
 @pytest.fixture

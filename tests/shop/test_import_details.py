@@ -411,6 +411,23 @@ def test_a_new_size_in_the_file_puts_a_sold_out_product_back_in_stock(dataset: P
     assert Product.objects.get(pk=15970).in_stock
 
 
+def test_a_size_another_product_has_is_refused_and_reported(dataset: Path) -> None:
+    import_from_empty(dataset)
+    taken = {"skuId": 87168, "name": "Size", "value": "XL", "inventoryCount": 0, "available": False}  # 15970's "39"
+    edit_style(dataset, STOCKED, lambda data: data["styleOptions"].append(taken))
+
+    summary = import_catalog(dataset)
+
+    refused = [p for p in summary.problems if p.kind == "size refused"]
+    assert [(p.product_id, p.message) for p in refused] == [
+        (STOCKED, "skuId 87168 is a size of product 15970; size XL not imported")
+    ]
+    assert Sku.objects.get(pk=87168).product_id == 15970
+    assert [label for _, _, label, _, _ in sizes(STOCKED)] == [
+        option["value"] for option in style(STOCKED)["styleOptions"]
+    ]
+
+
 # Re-running
 
 

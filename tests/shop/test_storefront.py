@@ -11,6 +11,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils.html import escape
 
+from events.models import Event
 from shop.models import Product
 from shop.selectors import ProductFilters, facet_counts
 from shop.services import refresh_in_stock
@@ -68,6 +69,7 @@ def test_home_links_every_gender_and_its_categories(client):
 
 def test_home_shows_newest_products_in_few_queries(client, django_assert_max_num_queries):
     newest = Product.objects.order_by(F("added_at").desc(nulls_last=True), "-id").first()
+    Event.objects.all().delete()  # the catalogue's own queries: no Trending shelf, which has tests of its own
 
     # The interaction log's writes are not the page's: in production they are buffered and written by a thread of
     # their own (benchmarks/event_logging.py measures what they cost a page).
