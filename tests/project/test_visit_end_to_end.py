@@ -60,7 +60,7 @@ def server(committed, django_db_blocker, tmp_path_factory: pytest.TempPathFactor
         running_server(
             tmp_path_factory.mktemp("server"),
             EVENTS_ENABLED="true",
-        EVENTS_BUFFERED="true",
+            EVENTS_BUFFERED="true",
             EVENTS_FLUSH_SECONDS="0.2",
             EVENTS_SPOOL_DIR=str(tmp_path_factory.mktemp("events")),
         ) as url,
