@@ -137,7 +137,8 @@ def import_catalog(
 
     if styles_dir.is_dir():
         for row in report("product files", rows):
-            _read_details(row, styles_dir, details, summary)
+            if (detail := _read_details(row, styles_dir, summary)) is not None:
+                details[row.id] = detail
     # Creating files is what an import from empty spends most of its time on, in the kernel: a thread writes the
     # images (their names, being content-addressed, are known at once) while this loop reads the others and the
     # database is written.
@@ -174,6 +175,7 @@ def import_catalog(
             _write_products(to_write, new=new_products, with_details=set(details))
             lines = {row.id: row.line for row in rows}
             _write_sizes(details, import_stock=import_stock, new_products=new_products, lines=lines, summary=summary)
+            _reset_id_sequences()
             _write_colours(details, summary=summary)
             # The products commit only once their image files are all there.
             for write in report("image files written", writes):
@@ -189,14 +191,15 @@ def import_catalog(
     return summary
 
 
-def _read_details(row: CatalogRow, styles_dir: Path, details: dict[int, StyleDetails], summary: ImportSummary) -> None:
+def _read_details(row: CatalogRow, styles_dir: Path, summary: ImportSummary) -> StyleDetails | None:
     """The row's details, if its file can be read; if not, it is reported and imports from the CSV alone."""
     path = styles_dir / f"{row.id}.json"
     try:
-        details[row.id] = read_style(path, row.id)
+        return read_style(path, row.id)
     except DetailsError as error:
         kind = "no details" if str(error) == "no such file" else "bad details"
         summary.problems.append(RowProblem(row.line, row.id, kind, f"{path}: {error}; imported from styles.csv"))
+        return None
 
 
 def _changed_products(
@@ -353,7 +356,6 @@ def _write_products(products: list[Product], *, new: set[int], with_details: set
             unique_fields=["id"],
             update_fields=[*update_fields, "updated_at"],
         )
-    _reset_id_sequences()
 
 
 def _copy_products(products: list[Product]) -> None:
@@ -415,7 +417,6 @@ def _write_sizes(
                 moved_from.add(sku[0])
     _copy_rows(Sku, list(_NewSize._fields), created)
     Sku.objects.bulk_update(updated, ["product", "kind", "label", "position", "stock"], batch_size=WRITE_BATCH_SIZE)
-    _reset_id_sequences()
     summary.sizes_created, summary.sizes_updated = len(created), len(updated)
     changed = {sku.product_id for sku in (*created, *updated)} | moved_from
     # A product created by this import is in stock (the default) when one of its sizes, all new, can be bought:
