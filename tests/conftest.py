@@ -10,6 +10,7 @@
   catalogue. Without the dataset they fail: select ``-m "not dataset"`` on a clone without ../shared.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
+from playwright.sync_api import Browser
 from rest_framework.test import APIClient
 
 from events.models import Event
@@ -26,6 +28,7 @@ from recommendations.vectors.index import drop_index, ensure_index
 from recommendations.vectors.selectors import products_to_embed
 from shop.catalog_import import import_catalog
 from shop.models import Brand, Product
+from tests.browsers import chromium
 from tests.catalogues import FIXTURE_CATALOG_DIR, FIXTURE_PHOTOS_DIR, NO_DATASET_DIR, SAMPLE_SIZE
 
 DATASET = "dataset"
@@ -168,3 +171,12 @@ def dataset_catalogue(request: pytest.FixtureRequest, django_db_setup, django_db
         if space is not None:
             embed_missing(space)
     return path
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Browser]:
+    """Debian's Chromium, for the browser tests of a module (each test opens its own pages). Launched after the
+    module's ``server`` fixture: Playwright's event loop runs from then on, and Django refuses database work inside
+    it."""
+    with chromium() as browser:
+        yield browser

@@ -12,9 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import redis
 from django.conf import settings
 from django.db import connection
 
+from config.celery import app
 from recommendations.models import EmbeddingSpace
 from recommendations.vectors import services
 
@@ -97,3 +99,18 @@ def fresh_space(parked_by: str) -> Iterator[EmbeddingSpace]:
         if parked:
             parked.version = version
             parked.save(update_fields=["version"])
+
+
+@contextmanager
+def celery_broker(url: str) -> Iterator[str]:
+    """Tasks are sent to the broker at ``url`` (a Redis database, emptied before and after) instead of running in
+    process, for worker processes to take."""
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    eager, previous = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.update(task_always_eager=False, broker_url=url)
+    try:
+        yield url
+    finally:
+        app.conf.update(task_always_eager=eager, broker_url=previous)
+        client.flushdb()

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from shop.models import Product
 from tests import browsers
-from tests.browsers import chromium, running_server
+from tests.browsers import running_server
 from tests.catalogues import NO_DATASET_DIR
 from tests.commerce import PASSWORD, SHOE, browser_accounts
 
@@ -41,12 +41,6 @@ def server(committed, django_db_blocker, tmp_path_factory: pytest.TempPathFactor
         ) as url,
     ):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def new_page(browser: Browser, server: str) -> Page:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from tests import browsers
-from tests.browsers import chromium, running_server
+from tests.browsers import running_server
 from tests.catalogues import FIXTURE_PHOTOS_DIR, NO_DATASET_DIR
 
 pytestmark = pytest.mark.browser
@@ -39,12 +39,6 @@ def server(embedded_catalogue, django_db_blocker, tmp_path_factory: pytest.TempP
         ) as url,
     ):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def new_page(browser: Browser, server: str, **options) -> Page:

@@ -24,7 +24,7 @@ from orders.models import Order
 from shop.models import Product, Sku
 from shop.services import refresh_in_stock
 from tests import browsers
-from tests.browsers import chromium, running_server
+from tests.browsers import running_server
 from tests.commerce import PASSWORD, browser_accounts
 
 pytestmark = [pytest.mark.browser, pytest.mark.dataset]
@@ -66,12 +66,6 @@ def server(committed, django_db_blocker, tmp_path_factory: pytest.TempPathFactor
         ) as url,
     ):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def new_page(browser: Browser, server: str) -> Page:

@@ -17,7 +17,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import redis
 from django.conf import settings
 
 from config.celery import app
@@ -26,7 +25,7 @@ from orders.tasks import send_order_confirmation
 from recommendations.models import EmbeddingSpace, ProductEmbedding
 from recommendations.vectors.tasks import embed_products
 from shop.models import Product
-from tests.processes import database_url, fresh_space
+from tests.processes import celery_broker, database_url, fresh_space
 
 ROOT = Path(settings.BASE_DIR)
 DATABASE = 14
@@ -42,14 +41,8 @@ def broker_url() -> str:
 
 @pytest.fixture
 def broker() -> Iterator[str]:
-    url = broker_url()
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    eager, previous = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.update(task_always_eager=False, broker_url=url)
-    yield url
-    app.conf.update(task_always_eager=eager, broker_url=previous)
-    client.flushdb()
+    with celery_broker(broker_url()) as url:
+        yield url
 
 
 @pytest.fixture

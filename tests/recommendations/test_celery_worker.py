@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import redis
 from django.conf import settings
 
 from config.celery import app
@@ -24,7 +23,7 @@ from recommendations.models import EmbeddingSpace, ProductEmbedding
 from recommendations.vectors import services
 from recommendations.vectors.tasks import embed_products
 from shop.models import Product
-from tests.processes import database_url, fresh_space
+from tests.processes import celery_broker, database_url, fresh_space
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 VISIBILITY_TIMEOUT = 5
@@ -42,13 +41,8 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[EmbeddingSpace]:
 
 @pytest.fixture
 def broker() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    eager, url = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.update(task_always_eager=False, broker_url=REDIS_URL)
-    yield REDIS_URL
-    app.conf.update(task_always_eager=eager, broker_url=url)
-    client.flushdb()
+    with celery_broker(REDIS_URL) as url:
+        yield url
 
 
 @pytest.fixture
