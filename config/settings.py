@@ -382,6 +382,9 @@ EVENTS_SPOOL_DIR = Path(os.environ.get("EVENTS_SPOOL_DIR", BASE_DIR / "var" / "e
 # Events older than this are deleted by `prune_events` (and its daily Celery beat task).
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 365)
 EVENTS_VISITOR_COOKIE_AGE = env_int("EVENTS_VISITOR_COOKIE_AGE", 2 * 365 * 24 * 3600)
+# Honour the shopper simulator's X-Lookalike-Synthetic header (`simulate_shoppers --http`): what such requests do is
+# marked synthetic, and `simulate_shoppers --remove` deletes it, orders included. Off unless a site is simulated on.
+EVENTS_ACCEPT_SYNTHETIC_HEADER = env_bool("EVENTS_ACCEPT_SYNTHETIC_HEADER", False)
 
 # Personal recommendations (personalization/), read from the interaction log. Strategies by name, as dotted paths:
 # these replace or add to the built-in ones (see docs/personalization.md).
@@ -396,6 +399,16 @@ PERSONALIZATION_JUST_BOUGHT_DAYS = env_int("PERSONALIZATION_JUST_BOUGHT_DAYS", 3
 PERSONALIZATION_MAX_PER_ARTICLE_TYPE = env_int("PERSONALIZATION_MAX_PER_ARTICLE_TYPE", 2)
 # How long the lists that are the same for every visitor (trending, also viewed/bought) are cached.
 PERSONALIZATION_CACHE_SECONDS = env_int("PERSONALIZATION_CACHE_SECONDS", 60)
+# The learnt strategies (for you, shoppers like you) are trained from this many days of the log every this many hours
+# (celery beat); a process checks this often for a newer run. A visitor is folded in from their latest events.
+PERSONALIZATION_TRAINING_DAYS = env_int("PERSONALIZATION_TRAINING_DAYS", 90)
+PERSONALIZATION_TRAINING_HOURS = env_float("PERSONALIZATION_TRAINING_HOURS", 6.0)
+PERSONALIZATION_MODEL_CHECK_SECONDS = env_float("PERSONALIZATION_MODEL_CHECK_SECONDS", 30.0)
+PERSONALIZATION_HISTORY_EVENTS = env_int("PERSONALIZATION_HISTORY_EVENTS", 50)
 CELERY_BEAT_SCHEDULE = {
     "prune-events": {"task": "events.tasks.prune_old_events", "schedule": 24 * 3600},
+    "train-recommenders": {
+        "task": "personalization.tasks.train_recommenders",
+        "schedule": PERSONALIZATION_TRAINING_HOURS * 3600,
+    },
 }

@@ -15,6 +15,8 @@ class Visitor(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="visitors"
     )
     linked_at = models.DateTimeField(null=True, blank=True)
+    # Made by the shopper simulator (personalization/simulation), not a real browser: see docs/simulation.md.
+    synthetic = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return str(self.id)
@@ -54,6 +56,9 @@ class Event(models.Model):
     quantity = models.IntegerField(null=True, blank=True)
     order_id = models.BigIntegerField(null=True, blank=True)
     value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Simulated, not a real shopper's (docs/simulation.md): the simulator's bulk history, or a request that sent
+    # the X-Lookalike-Synthetic header (its HTTP driver).
+    synthetic = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -62,7 +67,33 @@ class Event(models.Model):
             models.Index(fields=["user", "created_at"]),
             models.Index(fields=["kind", "created_at"]),
             models.Index(fields=["list_id"], condition=~models.Q(list_id=""), name="events_event_list_id"),
+            # Finds the simulated history (to remove it) without scanning the real log.
+            models.Index(fields=["created_at"], condition=models.Q(synthetic=True), name="events_event_synthetic"),
+            # An order's purchases, for "bought together".
+            models.Index(fields=["order_id"], condition=models.Q(order_id__isnull=False), name="events_event_order"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.visitor_id} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ProductPopularity(models.Model):
+    """A product's time-decayed popularity, kept up to date as events are written (``events.popularity``).
+
+    ``score`` is log2 of Σ weight(kind) · 2^((t_event - T0) / half-life) over the product's weighted events, T0 a
+    fixed reference time: ordering by it orders by the decayed popularity at any moment, with no event read.
+    """
+
+    product = models.OneToOneField(
+        "shop.Product", on_delete=models.DO_NOTHING, db_constraint=False, primary_key=True, related_name="+"
+    )
+    score = models.FloatField()
+    last_event_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "product popularity"
+        # Read backwards: trending is "ORDER BY score DESC, product_id DESC LIMIT n", one index scan.
+        indexes = [models.Index(fields=["score", "product"], name="events_popularity_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.score:.3f}"

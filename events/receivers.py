@@ -87,7 +87,7 @@ def photo_search_shown(sender: object, request: HttpRequest, list_id: str, produ
 def visitor_logged_in(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     visitor_id = getattr(request, "visitor_id", None)
     if visitor_id is not None:
-        link_visitor(visitor_id, user)
+        link_visitor(visitor_id, user, synthetic=getattr(request, "synthetic", False))
 
 
 if apps.is_installed("cart"):

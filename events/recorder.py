@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, close_old_connections, connection, transaction
 
 from .models import Event
+from .popularity import add_popularity
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class EventRecorder:
 
     def record(self, fields: dict[str, Any]) -> None:
         if not settings.EVENTS_BUFFERED:
-            Event.objects.create(**fields)
+            _write_one(fields)
             return
         self._ensure_writer()
         self._buffer.append(fields)
@@ -110,6 +111,7 @@ class EventRecorder:
             # nothing of the caller's.
             with transaction.atomic():
                 Event.objects.bulk_create([Event(**fields) for fields in batch])
+                add_popularity(batch)  # trending counts the batch once it is committed, never before or twice
         except (DataError, IntegrityError):
             return _write_one_by_one(batch)
         except DatabaseError:
@@ -142,12 +144,17 @@ def _write_one_by_one(batch: list[dict[str, Any]]) -> int:
     written = 0
     for fields in batch:
         try:
-            with transaction.atomic():
-                Event.objects.create(**fields)
+            _write_one(fields)
             written += 1
         except (DataError, IntegrityError) as error:
             logger.error("Event dropped, the database refuses it (%s): %r", error, fields)
     return written
+
+
+def _write_one(fields: dict[str, Any]) -> None:
+    with transaction.atomic():
+        Event.objects.create(**fields)
+        add_popularity([fields])
 
 
 def _spool(events: list[dict[str, Any]]) -> None:

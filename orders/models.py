@@ -42,6 +42,8 @@ class Order(models.Model):
 
     placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Placed by the shopper simulator, not a real shopper (docs/simulation.md); removed with its history.
+    synthetic = models.BooleanField(default=False, db_index=True)
 
     class Meta:
         ordering = ["-placed_at", "-pk"]

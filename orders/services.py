@@ -10,12 +10,14 @@ it has been committed.
 import logging
 import secrets
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
@@ -153,6 +155,8 @@ def place_order(
             subtotal=bag.subtotal,
             delivery_price=method.price,
             total=total,
+            # Set by events' VisitorMiddleware when the shopper simulator sent the request (docs/simulation.md).
+            synthetic=bool(getattr(request, "synthetic", False)),
         )
         OrderLine.objects.bulk_create(
             OrderLine(
@@ -233,10 +237,9 @@ def _create_order(**fields) -> Order:
     """The order under a new random number (a clash, one in a trillion, draws another)."""
     attempts = 5
     for attempt in range(attempts):
-        code = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
         try:
             with transaction.atomic():
-                return Order.objects.create(number=f"{settings.ORDER_NUMBER_PREFIX}-{code[:4]}-{code[4:]}", **fields)
+                return Order.objects.create(number=_number(), **fields)
         except IntegrityError:
             if attempt == attempts - 1:
                 raise
@@ -254,3 +257,106 @@ def _shortages_message(shortages: list[Shortage], bag: BagSummary) -> str:
         else:
             parts.append(f"Sorry: {what} has just sold out.")
     return " ".join([*parts, KEPT])
+
+
+@dataclass(frozen=True)
+class PastLine:
+    product_id: int
+    product_name: str
+    sku_id: int | None
+    size_kind: str
+    size_label: str
+    unit_price: Decimal
+    quantity: int = 1
+    list_id: str = ""
+
+
+@dataclass(frozen=True)
+class PastOrder:
+    """An order that happened elsewhere (the shopper simulator's history), to be written as it was."""
+
+    email: str
+    placed_at: datetime
+    address: ShippingAddress
+    lines: tuple[PastLine, ...]
+    user_id: int | None = None  # None: a guest (the order keeps the e-mail address only)
+    status: str = Order.Status.DELIVERED
+    synthetic: bool = False
+
+
+def create_orders_bulk(
+    orders: Sequence[PastOrder], *, batch_size: int = 2_000, progress: Callable[[int], None] | None = None
+) -> list[int]:
+    """Write orders that already happened, with their lines, in bulk; returns their ids, in the given order.
+    ``progress`` is called with the size of each batch once it is committed.
+
+    Nothing of checkout happens: no bag, no payment, no e-mail, no ``order_placed`` (whoever writes them logs what
+    they need), and the stock is left alone: these orders are history, and reserving units for them would sell
+    out the shop's real stock (the catalogue's snapshot of what is on the shelves now). Every order gets the first
+    delivery and payment methods and a number of its own.
+    """
+    delivery = next(iter(delivery_methods().values()))
+    payer = next(iter(payment_methods().values()))
+    ids: list[int] = []
+    for start in range(0, len(orders), batch_size):
+        batch = orders[start : start + batch_size]
+        numbers = _new_numbers(len(batch))
+        with transaction.atomic():
+            created = Order.objects.bulk_create(
+                Order(
+                    number=number,
+                    user_id=order.user_id,
+                    email=order.email,
+                    status=order.status,
+                    **asdict(order.address),
+                    delivery_method=delivery.code,
+                    delivery_label=delivery.label,
+                    payment_method=payer.code,
+                    payment_label=payer.label,
+                    subtotal=(subtotal := sum((line.unit_price * line.quantity for line in order.lines), Decimal(0))),
+                    delivery_price=delivery.price,
+                    total=subtotal + delivery.price,
+                    synthetic=order.synthetic,
+                )
+                for number, order in zip(numbers, batch, strict=True)
+            )
+            OrderLine.objects.bulk_create(
+                OrderLine(order=row, **asdict(line)) for row, order in zip(created, batch, strict=True)
+                for line in order.lines
+            )  # fmt: skip
+            # auto_now_add stamped them now: give them the time they were placed.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {Order._meta.db_table} AS o SET placed_at = v.at, updated_at = v.at "
+                    "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v (id, at) WHERE o.id = v.id",
+                    [[row.pk for row in created], [order.placed_at for order in batch]],
+                )
+        ids.extend(row.pk for row in created)
+        if progress is not None:
+            progress(len(batch))
+    return ids
+
+
+def _new_numbers(count: int) -> list[str]:
+    """``count`` order numbers that no order has yet."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        wanted = count - len(numbers)
+        drawn = {_number() for _ in range(wanted)} - numbers
+        numbers |= drawn - set(Order.objects.filter(number__in=drawn).values_list("number", flat=True))
+    return sorted(numbers)
+
+
+def _number() -> str:
+    code = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+    return f"{settings.ORDER_NUMBER_PREFIX}-{code[:4]}-{code[4:]}"
+
+
+def delete_synthetic_orders() -> tuple[int, int]:
+    """Delete every synthetic order with its lines, payments and history; returns (orders, lines) deleted."""
+    with transaction.atomic():
+        lines = OrderLine.objects.filter(order__synthetic=True).count()
+        orders = Order.objects.filter(synthetic=True)
+        count = orders.count()
+        orders.delete()
+    return count, lines

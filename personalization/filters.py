@@ -1,5 +1,6 @@
 """The rules every list obeys, whatever chose it: nothing the visitor has in the cart or just bought (nor the page's
-own product), only what is in stock, only the page's gender (and unisex), and a cap per article type."""
+own product), only what is in stock, only the page's gender (and unisex), one product per photo (the catalogue has
+the same picture under several ids), and a cap per article type."""
 
 from __future__ import annotations
 
@@ -42,6 +43,18 @@ def cap_per_article_type(products: Sequence[Product], cap: int) -> list[Product]
     return kept
 
 
+def collapse_identical_pictures(products: Sequence[Product]) -> list[Product]:
+    """The products in order, skipping those whose photo (the same file under another id) was already kept."""
+    seen: set[str] = set()
+    kept = []
+    for product in products:
+        if product.image_sha256 and product.image_sha256 in seen:
+            continue
+        seen.add(product.image_sha256)
+        kept.append(product)
+    return kept
+
+
 def apply_rules(
     candidates: Sequence[Candidate], context: Context, *, cap_article_types: bool = True
 ) -> list[tuple[Product, Candidate]]:
@@ -51,8 +64,10 @@ def apply_rules(
     if not wanted:
         return []
     found = Product.objects.filter(product_q(context), pk__in=[candidate.product_id for candidate in wanted])
-    products = {product.pk: product for product in found.only(*CARD_FIELDS, "gender")}
-    ordered = [products[candidate.product_id] for candidate in wanted if candidate.product_id in products]
+    products = {product.pk: product for product in found.only(*CARD_FIELDS, "gender", "image_sha256")}
+    ordered = collapse_identical_pictures(
+        [products[candidate.product_id] for candidate in wanted if candidate.product_id in products]
+    )
     if cap_article_types:
         ordered = cap_per_article_type(ordered, settings.PERSONALIZATION_MAX_PER_ARTICLE_TYPE)
     by_id = {candidate.product_id: candidate for candidate in wanted}

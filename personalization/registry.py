@@ -12,6 +12,13 @@ DEFAULT_STRATEGIES: dict[str, str] = {
     "trending": "personalization.strategies.trending.Trending",
     "also_viewed": "personalization.strategies.co_occurrence.AlsoViewed",
     "also_bought": "personalization.strategies.co_occurrence.AlsoBought",
+    "bought_together": "personalization.strategies.bought_together.BoughtTogether",
+    "complete_order": "personalization.strategies.bought_together.CompleteOrder",
+    "for_you": "personalization.strategies.learnt.ForYou",
+    "for_you_als": "personalization.strategies.learnt.ForYouALS",
+    "for_you_bpr": "personalization.strategies.learnt.ForYouBPR",
+    "shoppers_like_you": "personalization.strategies.learnt.ShoppersLikeYou",
+    "for_you_content": "personalization.strategies.content.ForYouContent",
 }
 
 

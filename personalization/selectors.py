@@ -1,10 +1,12 @@
-"""Reads: who is asking (the context a request gives the strategies) and the lists the strategies make."""
+"""Reads: who is asking (the context a request gives the strategies), the lists the strategies make, and the
+catalogue as arrays for training, simulation and evaluation."""
 
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
+import numpy as np
 from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest
@@ -13,8 +15,12 @@ from django.utils import timezone
 from events.middleware import COOKIE_NAME
 from events.models import Event
 from events.selectors import visitor_events
+from recommendations.models import ProductEmbedding
+from recommendations.vectors.index import from_vector_bytes, vector_bytes
+from recommendations.vectors.selectors import serving_space
 from shop.models import Product
 
+from .catalogue import ATTRIBUTES, CatalogueArrays
 from .registry import get_strategy
 from .strategies.base import Context, Recommendation
 
@@ -129,3 +135,40 @@ def recommend(names: list[str], context: Context) -> RecommendedList:
         if found:
             return RecommendedList(strategy.strategy_label(context), found)
     return RecommendedList(label, [])
+
+
+def load_catalogue(*, embeddings: bool = False) -> CatalogueArrays:
+    """Every product, by id; with ``embeddings``, the serving space's vectors (normalised) as one matrix."""
+    rows = list(
+        Product.objects.order_by("pk").values_list(
+            "pk", *(name if name != "brand" else "brand__name" for name in ATTRIBUTES), "price", "in_stock", "added_at"
+        )
+    )
+    width = len(ATTRIBUTES)
+    product_ids = np.array([row[0] for row in rows], dtype=np.int64)
+    attributes = {name: np.array([row[1 + i] or "" for row in rows], dtype=object) for i, name in enumerate(ATTRIBUTES)}
+    price = np.array([float(row[1 + width]) if row[1 + width] is not None else np.nan for row in rows])
+    in_stock = np.array([bool(row[2 + width]) for row in rows], dtype=bool)
+    added = np.array([row[3 + width].timestamp() if row[3 + width] else np.nan for row in rows])
+    vectors = _embeddings(product_ids) if embeddings else None
+    return CatalogueArrays(product_ids, attributes, price, in_stock, added, vectors)
+
+
+def _embeddings(product_ids: np.ndarray) -> np.ndarray | None:
+    space = serving_space()
+    if space is None:
+        return None
+    matrix = np.zeros((len(product_ids), space.dimensions), dtype=np.float32)
+    index = {int(pid): code for code, pid in enumerate(product_ids)}
+    rows = (
+        ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK)
+        .annotate(vector_data=vector_bytes())
+        .values_list("product_id", "vector_data")
+    )
+    for product_id, data in rows.iterator(chunk_size=5000):
+        code = index.get(product_id)
+        if code is not None:
+            matrix[code] = from_vector_bytes(data)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    np.divide(matrix, norms, out=matrix, where=norms > 0)
+    return matrix

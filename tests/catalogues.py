@@ -21,3 +21,21 @@ def set_stock(product_ids: list[int], stock: int | None) -> None:
 
     Sku.objects.filter(product_id__in=product_ids).update(stock=stock)
     refresh_in_stock(list(product_ids))
+
+
+def embed_missing(space) -> None:
+    """Embed (and commit) every product the space has no vector of; the space ends complete."""
+    from recommendations.models import EmbeddingSpace
+    from recommendations.vectors import services
+    from recommendations.vectors.index import drop_index, ensure_index
+    from recommendations.vectors.selectors import products_to_embed
+
+    missing = list(products_to_embed(space, "missing").order_by("pk").values_list("pk", flat=True))
+    grown = space.state == EmbeddingSpace.State.COMPLETE and missing
+    if grown:
+        drop_index(space)  # rebuilt in one go below: much faster than growing it row by row
+    for batch in services.chunked(missing, 512):
+        services.embed_products(space, batch)
+    if grown:
+        ensure_index(space)
+    services.complete_space_if_done(space)

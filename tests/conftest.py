@@ -21,15 +21,13 @@ from django.test import override_settings
 from playwright.sync_api import Browser
 from rest_framework.test import APIClient
 
-from events.models import Event
+from events.models import Event, ProductPopularity
 from recommendations.models import EmbeddingSpace
 from recommendations.vectors import services
-from recommendations.vectors.index import drop_index, ensure_index
-from recommendations.vectors.selectors import products_to_embed
 from shop.catalog_import import import_catalog
 from shop.models import Brand, Product
 from tests.browsers import chromium
-from tests.catalogues import FIXTURE_CATALOG_DIR, FIXTURE_PHOTOS_DIR, NO_DATASET_DIR, SAMPLE_SIZE
+from tests.catalogues import FIXTURE_CATALOG_DIR, FIXTURE_PHOTOS_DIR, NO_DATASET_DIR, SAMPLE_SIZE, embed_missing
 
 DATASET = "dataset"
 
@@ -123,6 +121,7 @@ def django_db_setup(django_db_setup, django_db_blocker, session_media_root) -> N
         pytest.exit(f"Refusing to replace the catalogue of database {name!r}: it is not a test database.")
     with django_db_blocker.unblock():
         Event.objects.all().delete()  # an earlier session's, on a reused database
+        ProductPopularity.objects.all().delete()
         Product.objects.all().delete()
         Brand.objects.all().delete()
         import_catalog(FIXTURE_CATALOG_DIR)
@@ -130,19 +129,6 @@ def django_db_setup(django_db_setup, django_db_blocker, session_media_root) -> N
         # (nor an earlier session's, on a reused database), as on a large catalogue: `embedded_catalogue` builds
         # the space for the tests that ask.
         EmbeddingSpace.objects.all().delete()
-
-
-def embed_missing(space: EmbeddingSpace) -> None:
-    """Embed (and commit) every product the space has no vector of; the space ends complete."""
-    missing = list(products_to_embed(space, "missing").order_by("pk").values_list("pk", flat=True))
-    grown = space.state == EmbeddingSpace.State.COMPLETE and missing
-    if grown:
-        drop_index(space)  # rebuilt in one go below: much faster than growing it row by row
-    for batch in services.chunked(missing, 512):
-        services.embed_products(space, batch)
-    if grown:
-        ensure_index(space)
-    services.complete_space_if_done(space)
 
 
 @pytest.fixture(scope="session")

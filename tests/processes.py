@@ -4,9 +4,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,3 +116,41 @@ def celery_broker(url: str) -> Iterator[str]:
     finally:
         app.conf.update(task_always_eager=eager, broker_url=previous)
         client.flushdb()
+
+
+class Worker:
+    """``celery -A config worker -Q <queues>`` in a process of its own, logging to a file."""
+
+    def __init__(self, name: str, queues: str, broker: str, log: Path) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": broker,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "EMBEDDING_MODELS_DIR": str(settings.EMBEDDING_MODELS_DIR),
+            "CATALOG_DATASET_DIR": str(settings.CATALOG_DATASET_DIR),
+        }
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "--loglevel", "info",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", queues,
+             "--hostname", f"{name}-{uuid.uuid4().hex[:8]}@%h"],
+            cwd=settings.BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def wait_for(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True

@@ -56,6 +56,8 @@ class Strategy:
     """
 
     label: ClassVar[str] = ""  # what the log's ``strategy`` field says; the registered name when empty
+    # What it recommends from, of "visitor", "product", "cart" (the API checks and lists it); nothing: trending.
+    needs: ClassVar[tuple[str, ...]] = ()
     overfetch: ClassVar[int] = 4
     cap_article_types: ClassVar[bool] = True
 

@@ -40,11 +40,13 @@ class CoOccurrence(Strategy):
 
 class AlsoViewed(CoOccurrence):
     label = "also viewed"
+    needs = ("product",)
     kinds = (Event.Kind.VIEW,)
     reason = "Shoppers who viewed this also viewed it"
 
 
 class AlsoBought(CoOccurrence):
     label = "also bought"
+    needs = ("product",)
     kinds = (Event.Kind.PURCHASE,)
     reason = "Shoppers who bought this also bought it"

@@ -14,6 +14,7 @@ from .base import Candidate, Context, Strategy
 
 class RecentlyViewed(Strategy):
     label = "recently viewed"
+    needs = ("visitor",)
     overfetch = 2
     cap_article_types = False  # the shopper's own trail: five pairs of shoes viewed are five to show
 

@@ -1,16 +1,15 @@
 """Popular and trending: views, cart adds and purchases, weighted (a purchase counts most) and halved every
-half-life, over a recent window; overall, or within the context's gender and category. Counted live in SQL, so a
-new product trends as soon as shoppers take to it, with nothing to retrain."""
+half-life; overall, or within the context's gender and category. Read from each product's decayed score, which the
+log's writers keep up to date with every batch (``events.popularity``): one scan of its index, and a new product
+trends as soon as shoppers take to it, with nothing to retrain."""
 
-import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Case, DurationField, ExpressionWrapper, F, FloatField, Sum, Value, When
-from django.db.models.functions import Exp, Extract
 from django.utils import timezone
 
-from events.models import Event
+from events.models import ProductPopularity
+from events.popularity import decayed
 
 from ..filters import product_q
 from .base import Candidate, Context, Strategy
@@ -30,28 +29,15 @@ class Trending(Strategy):
         return f"{context.gender}:{context.category}"
 
     def candidates(self, context: Context, count: int) -> list[Candidate]:
-        weights = settings.PERSONALIZATION_WEIGHTS
         now = timezone.now()
-        half_life = settings.PERSONALIZATION_HALF_LIFE_HOURS * 3600
-        age = Extract(ExpressionWrapper(Value(now) - F("created_at"), output_field=DurationField()), "epoch")
-        weight = Case(
-            *[When(kind=kind, then=Value(float(value))) for kind, value in weights.items()],
-            default=Value(0.0),
-            output_field=FloatField(),
-        )
-        events = Event.objects.filter(
+        # Only products with an event in the window trend; older events of theirs still count, decayed.
+        ranked = ProductPopularity.objects.filter(
             product_q(context, "product__"),
-            kind__in=list(weights),
-            created_at__gte=now - timedelta(days=settings.PERSONALIZATION_WINDOW_DAYS),
-            created_at__lte=now,
+            last_event_at__gte=now - timedelta(days=settings.PERSONALIZATION_WINDOW_DAYS),
         )
         if context.category:
-            events = events.filter(product__master_category=context.category)
-        ranked = (
-            events.values("product_id")
-            .annotate(score=Sum(weight * Exp(Value(-math.log(2) / half_life) * age), output_field=FloatField()))
-            .order_by("-score", "-product_id")[:count]
-        )
+            ranked = ranked.filter(product__master_category=context.category)
+        rows = ranked.order_by("-score", "-product_id").values_list("product_id", "score")[:count]
         segment = self.segment(context)
         reason = f"Trending in {segment}" if segment else "Trending now"
-        return [Candidate(row["product_id"], row["score"], reason) for row in ranked]
+        return [Candidate(product_id, decayed(score, now), reason) for product_id, score in rows]

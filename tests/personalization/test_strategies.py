@@ -1,12 +1,16 @@
 """Each strategy's ranking on a small hand-made log, and the rules every list obeys."""
 
+import random
 import uuid
 
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import timezone
 
 from events.models import Event
+from events.popularity import rebuild_popularity
+from events.recorder import recorder
 from personalization.filters import apply_rules
 from personalization.strategies.base import Candidate, Context
 from personalization.strategies.co_occurrence import AlsoBought, AlsoViewed
@@ -70,6 +74,51 @@ def test_trending_picks_up_a_new_product_at_once():
     cache.clear()  # the minute is over
 
     assert ids(strategy.recommend(Context(limit=10))) == [new, established]
+
+
+def test_trending_ranks_and_scores_as_the_decayed_weighted_sum_counted_by_hand():
+    chosen = random.Random(17)
+    catalogue = products(10)
+    weights = {VIEW: 1.0, CART: 3.0, PURCHASE: 5.0}
+    expected: dict[int, float] = {}
+    for product in catalogue:
+        for _ in range(chosen.randint(1, 6)):
+            kind, hours_ago = chosen.choice(list(weights)), chosen.uniform(0, 24 * 20)
+            log(kind, product, hours_ago=hours_ago)
+            expected[product] = expected.get(product, 0.0) + weights[kind] * 2 ** (-hours_ago / 72)
+
+    found = Trending("trending").recommend(Context(limit=10))
+
+    assert ids(found) == sorted(expected, key=lambda product: (-expected[product], -product))
+    assert {item.product.pk: item.score for item in found} == pytest.approx(expected, rel=1e-3)
+
+
+def test_a_new_event_moves_a_product_up_at_once_through_the_logs_writer():
+    leader, follower = products(2, gender="Women")
+    log(VIEW, leader, times=3)
+    log(VIEW, follower, times=2)
+    strategy = Trending("trending")
+    assert [candidate.product_id for candidate in strategy.candidates(Context(), 10)] == [leader, follower]
+
+    recorder.record(  # what a page's cart add records (at once: the tests do not buffer)
+        {"kind": CART, "product_id": follower, "visitor_id": uuid.uuid4(), "created_at": timezone.now()}
+    )
+
+    assert [candidate.product_id for candidate in strategy.candidates(Context(), 10)] == [follower, leader]
+
+
+def test_trending_after_rebuilding_from_the_log_is_trending_as_the_writers_kept_it():
+    catalogue = products(8)
+    chosen = random.Random(3)
+    for product in catalogue:
+        log(chosen.choice([VIEW, CART, PURCHASE]), product, hours_ago=chosen.uniform(0, 24 * 10), times=2)
+    kept = Trending("trending").candidates(Context(), 20)
+
+    rebuild_popularity()
+
+    rebuilt = Trending("trending").candidates(Context(), 20)
+    assert [candidate.product_id for candidate in rebuilt] == [candidate.product_id for candidate in kept]
+    assert [candidate.score for candidate in rebuilt] == pytest.approx([candidate.score for candidate in kept])
 
 
 def test_also_viewed_ranks_by_how_many_shoppers_viewed_both():

@@ -7,11 +7,7 @@ so that the other worker tests' queues (database 15) are never touched.
 """
 
 import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -25,7 +21,7 @@ from orders.tasks import send_order_confirmation
 from recommendations.models import EmbeddingSpace, ProductEmbedding
 from recommendations.vectors.tasks import embed_products
 from shop.models import Product
-from tests.processes import celery_broker, database_url, fresh_space
+from tests.processes import Worker, celery_broker, fresh_space, wait_for
 
 ROOT = Path(settings.BASE_DIR)
 DATABASE = 14
@@ -51,35 +47,6 @@ def space(django_db_setup, django_db_blocker) -> Iterator[EmbeddingSpace]:
         yield space
 
 
-class Worker:
-    """``celery -A config worker -Q <queues>`` in a process of its own, logging to a file."""
-
-    def __init__(self, name: str, queues: str, broker: str, log: Path) -> None:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": broker,
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "EMBEDDING_MODELS_DIR": str(settings.EMBEDDING_MODELS_DIR),
-            "CATALOG_DATASET_DIR": str(settings.CATALOG_DATASET_DIR),
-        }
-        self.log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "--loglevel", "info",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", queues,
-             "--hostname", f"{name}-{uuid.uuid4().hex[:8]}@%h"],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-
-    def text(self) -> str:
-        return self.log.read_text()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-
 @pytest.fixture
 def workers(broker: str, tmp_path: Path) -> Iterator[tuple[Worker, Worker]]:
     embeddings = Worker("embeddings", "embeddings", broker, tmp_path / "embeddings.log")
@@ -96,15 +63,6 @@ def workers(broker: str, tmp_path: Path) -> Iterator[tuple[Worker, Worker]]:
     finally:
         embeddings.stop()
         general.stop()
-
-
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def test_each_task_runs_on_the_worker_of_its_queue(

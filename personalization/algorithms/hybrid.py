@@ -1,0 +1,244 @@
+"""The hybrid: candidates from every other algorithm, ranked by a learnt model on features from all of them.
+
+``fit`` holds out each shopper's last session, fits the other algorithms on the rest, and learns (gradient-boosted
+trees) which of their candidates the shoppers went on to take, from the candidates' scores (also against the
+shopper's best in each algorithm) and ranks, popularity, price against the shopper's usual price, the product's
+age and how much of the shopper's history was in the product's gender and article type. It serves with the
+algorithms it learnt on, so that the scores it reads are those it learnt from (shoppers are folded in from their
+whole history, last visit included). With too few held-out successes to learn from, it fits the algorithms on the
+whole log and ranks by a fixed weighted blend of the candidates' reciprocal ranks instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Self
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from ..catalogue import CatalogueArrays
+from ..interactions import EventLog
+from .base import Algorithm, history_rows
+from .content import ContentProfile
+from .matrix_factorization import ALS
+from .neighbours import ItemKNN, UserKNN
+from .popularity import Popularity
+from .threads import single_threaded
+
+SOURCES: dict[str, Callable[[], Algorithm]] = {
+    "als": ALS,
+    "item_knn": ItemKNN,
+    "user_knn": UserKNN,
+    "content": ContentProfile,
+    "popularity": Popularity,
+}
+# The blend's weight per source.
+BLEND_WEIGHTS: dict[str, float] = {"als": 1.0, "item_knn": 1.0, "user_knn": 0.8, "content": 0.8, "popularity": 0.3}
+MISSING_RANK = 1000.0
+# How much of the shopper's history was in the candidate's value of these attributes.
+SEGMENT_FEATURES: tuple[str, ...] = ("gender", "article_type")
+CONTEXT_FEATURES = 4 + len(SEGMENT_FEATURES)
+# Each source gives a candidate's score, its rank and its score over the shopper's best in that source.
+FEATURES_PER_SOURCE = 3
+# Shoppers scored at once: each source's scores for a chunk take CHUNK x products floats.
+CHUNK = 256
+
+
+def split_latest(log: EventLog, gap_seconds: float, minimum_events: int) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (earlier, latest) over the log: each shopper's last session (no gap over ``gap_seconds`` between its
+    events) is the latest, for shoppers with ``minimum_events`` or more before it; everything else is earlier.
+    What the ranker learns to predict is what the storefront asks of it: the next visit's products."""
+    order = np.lexsort((log.timestamp, log.shopper))
+    shopper = log.shopper[order].astype(np.int64)
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (shopper[1:] != shopper[:-1]) | (np.diff(log.timestamp[order]) > gap_seconds)
+    last_start = np.full(log.shoppers, -1, dtype=np.int64)
+    np.maximum.at(last_start, shopper[starts], np.flatnonzero(starts))
+    in_last = np.arange(len(order)) >= last_start[shopper]
+    before = np.bincount(shopper[~in_last], minlength=log.shoppers)
+    latest = np.zeros(len(log), dtype=bool)
+    latest[order] = in_last & (before[shopper] >= minimum_events)
+    return ~latest, latest
+
+
+class Hybrid(Algorithm):
+    name = "hybrid"
+
+    def __init__(
+        self,
+        *,
+        candidates: int = 50,
+        session_gap_seconds: float = 30 * 60,
+        minimum_events: int = 5,
+        training_shoppers: int = 4000,
+        minimum_positives: int = 100,
+        negatives_per_shopper: int = 30,
+        seed: int = 0,
+        sources: dict[str, Callable[[], Algorithm]] | None = None,
+    ) -> None:
+        self.candidate_count = candidates
+        self.session_gap_seconds = session_gap_seconds
+        self.minimum_events = minimum_events
+        self.training_shoppers = training_shoppers
+        self.minimum_positives = minimum_positives
+        self.negatives_per_shopper = negatives_per_shopper
+        self.seed = seed
+        self.source_factories = dict(sources or SOURCES)
+        self.sources: dict[str, Algorithm] = {}
+        self.model: HistGradientBoostingClassifier | None = None
+        self.catalogue: CatalogueArrays | None = None
+        self.fit_seconds: dict[str, float] = {}
+        self.learnt_from = 0
+
+    @property
+    def learnt(self) -> bool:
+        return self.model is not None
+
+    def fit(self, log: EventLog, catalogue: CatalogueArrays) -> Self:
+        self.catalogue = catalogue
+        self._fit_ranker(log, catalogue)
+        if not self.learnt:
+            self.sources = self._fit_sources(log, catalogue)
+        return self
+
+    def _fit_sources(self, log: EventLog, catalogue: CatalogueArrays) -> dict[str, Algorithm]:
+        fitted = {}
+        for name, factory in self.source_factories.items():
+            started = time.perf_counter()
+            fitted[name] = factory().fit(log, catalogue)
+            self.fit_seconds[name] = time.perf_counter() - started  # the last fit's: on the whole log
+        return fitted
+
+    def _fit_ranker(self, log: EventLog, catalogue: CatalogueArrays) -> None:
+        earlier, latest = split_latest(log, self.session_gap_seconds, self.minimum_events)
+        self.model = None
+        self.learnt_from = 0
+        asked = np.unique(log.shopper[latest])
+        if len(asked) == 0:
+            return
+        rng = np.random.default_rng(self.seed)
+        if len(asked) > self.training_shoppers:
+            asked = np.sort(rng.choice(asked, self.training_shoppers, replace=False))
+        history = log.select(earlier)
+        self.sources = self._fit_sources(history, catalogue)
+        held = log.select(latest)
+        taken = [set(held.product[rows].tolist()) for rows in history_rows(held, asked)]
+        features, codes, groups = self._candidates(history, asked, taken)
+        labels = np.array([code in taken[group] for code, group in zip(codes, groups, strict=True)])
+        self.learnt_from = int(labels.sum())
+        if self.learnt_from < self.minimum_positives or labels.all():
+            return
+        model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.08, max_leaf_nodes=31, random_state=0)
+        with single_threaded():
+            self.model = model.fit(features, labels)
+
+    def _candidates(
+        self, history: EventLog, shoppers: np.ndarray, positives: list[set[int]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features of the union of every source's top candidates (products the shopper already has excluded),
+        with each row's product code and the index of its shopper in ``shoppers``. With ``positives`` (learning),
+        every positive candidate is kept and a sample of ``negatives_per_shopper`` others."""
+        rng = np.random.default_rng(self.seed)
+        parts = []
+        for start in range(0, len(shoppers), CHUNK):
+            chunk = slice(start, start + CHUNK)
+            features, codes, groups = self._candidate_chunk(
+                history, shoppers[chunk], None if positives is None else positives[chunk], rng
+            )
+            parts.append((features, codes, groups + start))
+        if not parts:
+            width = FEATURES_PER_SOURCE * len(self.sources) + CONTEXT_FEATURES
+            return np.zeros((0, width)), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
+
+    def _candidate_chunk(
+        self, history: EventLog, shoppers: np.ndarray, negatives: list[set[int]] | None, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        assert self.catalogue is not None
+        scores = {name: source.score(history, shoppers) for name, source in self.sources.items()}
+        rows = history_rows(history, shoppers)
+        all_features, all_codes, all_groups = [], [], []
+        popularity = self.sources["popularity"].score(history, shoppers[:1])[0] if "popularity" in scores else None
+        price = np.log1p(np.nan_to_num(self.catalogue.price, nan=0.0))
+        added = np.nan_to_num(self.catalogue.added, nan=np.nanmin(self.catalogue.added, initial=0.0))
+        now = float(history.timestamp.max()) if len(history) else 0.0
+        for index, events in enumerate(rows):
+            seen = np.unique(history.product[events])
+            tops, ranks, bests = [], [], []
+            for table in scores.values():
+                row = table[index].astype(np.float64)
+                row[seen] = -np.inf
+                top = np.argpartition(-row, self.candidate_count)[: self.candidate_count]
+                top = top[np.isfinite(row[top])]
+                top = top[np.argsort(-row[top], kind="stable")]
+                rank = np.full(len(row), MISSING_RANK)
+                rank[top] = np.arange(1, len(top) + 1)
+                tops.append(top)
+                ranks.append(rank)
+                bests.append(row[top[0]] if len(top) and row[top[0]] > 0 else 1.0)
+            candidates = np.unique(np.concatenate(tops)).astype(np.int64)
+            if negatives is not None:
+                candidates = self._sample(candidates, negatives[index], rng)
+            if len(candidates) == 0:
+                continue
+            columns = []
+            for table, rank, best in zip(scores.values(), ranks, bests, strict=True):
+                columns.append(table[index][candidates])
+                columns.append(rank[candidates])
+                # against the shopper's best in that source: scores' scales differ between shoppers and models
+                columns.append(table[index][candidates] / best)
+            columns.extend(self._context_features(history, events, candidates, price, added, now, popularity))
+            all_features.append(np.column_stack(columns))
+            all_codes.append(candidates)
+            all_groups.append(np.full(len(candidates), index))
+        if not all_features:
+            width = FEATURES_PER_SOURCE * len(scores) + CONTEXT_FEATURES
+            return np.zeros((0, width)), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.vstack(all_features), np.concatenate(all_codes), np.concatenate(all_groups)
+
+    def _sample(self, candidates: np.ndarray, positives: set[int], rng: np.random.Generator) -> np.ndarray:
+        hit = np.isin(candidates, np.fromiter(positives, dtype=np.int64, count=len(positives)))
+        others = candidates[~hit]
+        if len(others) > self.negatives_per_shopper:
+            others = rng.choice(others, self.negatives_per_shopper, replace=False)
+        return np.sort(np.concatenate((candidates[hit], others)))
+
+    def _context_features(self, history, events, candidates, price, added, now, popularity) -> list[np.ndarray]:
+        catalogue = self.catalogue
+        products = history.product[events]
+        usual_price = float(np.median(price[products])) if len(products) else 0.0
+        features = [
+            np.log1p(np.maximum(popularity[candidates], 0.0)) if popularity is not None else np.zeros(len(candidates)),
+            price[candidates] - usual_price,
+            (now - added[candidates]) / 86400.0,
+            np.full(len(candidates), np.log1p(len(events))),
+        ]
+        for attribute in SEGMENT_FEATURES:
+            values = catalogue[attribute]
+            mine = values[products]
+            kinds, counts = np.unique(mine, return_counts=True)
+            share = dict(zip(kinds.tolist(), (counts / max(len(mine), 1)).tolist(), strict=True))
+            features.append(np.array([share.get(value, 0.0) for value in values[candidates].tolist()]))
+        return features
+
+    def score(self, history: EventLog, shoppers: np.ndarray) -> np.ndarray:
+        assert self.catalogue is not None
+        scores = np.full((len(shoppers), len(self.catalogue)), -np.inf, dtype=np.float32)
+        features, codes, groups = self._candidates(history, shoppers)
+        if len(codes) == 0:
+            return scores
+        if self.model is not None:
+            with single_threaded():
+                ranked = self.model.predict_proba(features)[:, 1]
+        else:
+            ranked = self._blend(features)
+        scores[groups, codes] = ranked
+        return scores
+
+    def _blend(self, features: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(features))
+        for position, name in enumerate(self.sources):
+            total += BLEND_WEIGHTS.get(name, 1.0) / (60.0 + features[:, FEATURES_PER_SOURCE * position + 1])
+        return total
