@@ -24,6 +24,9 @@ from .catalogue import ATTRIBUTES, CatalogueArrays
 from .registry import get_strategy
 from .strategies.base import Context, Recommendation
 
+# "For you" on every placement: the hybrid, else the content profile (before the first training, or for products
+# newer than the model).
+FOR_YOU_STRATEGIES = ["for_you", "for_you_content"]
 # Read once per request, however many lists a page shows.
 _VISITOR_STATE = "_personalization_visitor_state"
 # The visitor's gender segment is the one most of their recent views were in.

@@ -13,7 +13,7 @@ from shop.api.schema import INVALID_PARAMETERS, NO_SUCH_PRODUCT
 from shop.api.serializers import ErrorSerializer
 from shop.models import Product
 
-from ..selectors import is_returning, request_context
+from ..selectors import FOR_YOU_STRATEGIES, is_returning, request_context
 from ..strategies.base import Context
 from .lists import PRODUCT, ShownList, UnknownStrategy, chosen, logged, registered, strategy_info
 from .serializers import (
@@ -80,13 +80,13 @@ class RecommendationsApi(APIView):
 @extend_schema_view(
     get=extend_schema(
         summary="For you",
-        description=f"{LIST_DESCRIPTION} The `for_you` strategy; while it has nothing for this visitor, trending "
-        "in their segment, then overall (as the home page).",
+        description=f"{LIST_DESCRIPTION} The `for_you` strategy (else `for_you_content`, as on the home page); "
+        "while neither has anything for this visitor, trending in their segment, then overall.",
         parameters=[SegmentParamsSerializer],
     )
 )
 class ForYouApi(RecommendationsApi):
-    names = ("for_you", "trending")
+    names = (*FOR_YOU_STRATEGIES, "trending")
     overall_fallback = True
     params = SegmentParamsSerializer
 

@@ -11,11 +11,10 @@ from django import template
 
 from shop.models import Product
 
-from ..selectors import RecommendedList, is_returning, recommend, request_context
+from ..selectors import FOR_YOU_STRATEGIES, RecommendedList, is_returning, recommend, request_context
 from ..services import list_shown
 
 FOR_YOU_PLACEMENT = "home: For you"
-FOR_YOU_STRATEGIES = ["for_you", "for_you_content"]
 TRENDING_PLACEMENT = "home: Trending"
 ALSO_BOUGHT_PLACEMENT = "product page: also bought"
 BOUGHT_TOGETHER_PLACEMENT = "product page: complete the look"
