@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 from scipy import sparse
@@ -55,9 +54,6 @@ class EventLog:
             order=None if self.order is None else self.order[mask],
         )
 
-    def product_index(self) -> dict[int, int]:
-        return {int(product_id): code for code, product_id in enumerate(self.product_ids)}
-
     @classmethod
     def from_rows(
         cls,
@@ -101,7 +97,3 @@ def feedback_matrix(log: EventLog, weights: Mapping[str, float]) -> sparse.csr_m
     )
     matrix.eliminate_zeros()
     return matrix
-
-
-def to_timestamp(moment: datetime) -> float:
-    return moment.timestamp()

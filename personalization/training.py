@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,7 +16,7 @@ from .algorithms.base import Algorithm
 from .algorithms.hybrid import Hybrid
 from .algorithms.matrix_factorization import BPR
 from .catalogue import CatalogueArrays
-from .interactions import KIND_CODES, KINDS, EventLog
+from .interactions import KINDS, EventLog
 from .models import ARTIFACT_FORMAT, TrainedModel
 from .selectors import load_catalogue
 
@@ -43,19 +42,8 @@ def load_event_log(catalogue: CatalogueArrays, *, days: int | None = None) -> Ev
             [list(KINDS), since],
         )
         rows = cursor.fetchall()
-    index = {int(product_id): code for code, product_id in enumerate(catalogue.product_ids)}
-    kept = [row for row in rows if row[1] in index]
-    keys = np.array([row[0] for row in kept], dtype=object)
-    shopper_ids, shopper = np.unique(keys, return_inverse=True) if len(kept) else (np.zeros(0, dtype=object), keys)
-    return EventLog(
-        shopper=np.asarray(shopper, dtype=np.int32),
-        product=np.array([index[row[1]] for row in kept], dtype=np.int32),
-        kind=np.array([KIND_CODES[row[2]] for row in kept], dtype=np.int8),
-        timestamp=np.array([float(row[3]) for row in kept], dtype=np.float64),
-        shopper_ids=shopper_ids,
-        product_ids=catalogue.product_ids,
-        order=np.array([row[4] for row in kept], dtype=np.int64),
-    )
+    known = set(catalogue.product_ids.tolist())  # a product deleted since is left out
+    return EventLog.from_rows((row for row in rows if row[1] in known), product_ids=catalogue.product_ids)
 
 
 def train(names: list[str] | None = None, *, progress: Callable[[str], None] = logger.info) -> list[TrainedModel]:

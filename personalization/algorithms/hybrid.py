@@ -108,7 +108,7 @@ class Hybrid(Algorithm):
         for name, factory in self.source_factories.items():
             started = time.perf_counter()
             fitted[name] = factory().fit(log, catalogue)
-            self.fit_seconds[name] = time.perf_counter() - started  # the last fit's: on the whole log
+            self.fit_seconds[name] = time.perf_counter() - started  # the last fit's: the one served
         return fitted
 
     def _fit_ranker(self, log: EventLog, catalogue: CatalogueArrays) -> None:
@@ -154,13 +154,13 @@ class Hybrid(Algorithm):
         return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
 
     def _candidate_chunk(
-        self, history: EventLog, shoppers: np.ndarray, negatives: list[set[int]] | None, rng: np.random.Generator
+        self, history: EventLog, shoppers: np.ndarray, positives: list[set[int]] | None, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         assert self.catalogue is not None
         scores = {name: source.score(history, shoppers) for name, source in self.sources.items()}
         rows = history_rows(history, shoppers)
         all_features, all_codes, all_groups = [], [], []
-        popularity = self.sources["popularity"].score(history, shoppers[:1])[0] if "popularity" in scores else None
+        popularity = scores["popularity"][0] if "popularity" in scores else None  # the same for every shopper
         price = np.log1p(np.nan_to_num(self.catalogue.price, nan=0.0))
         added = np.nan_to_num(self.catalogue.added, nan=np.nanmin(self.catalogue.added, initial=0.0))
         now = float(history.timestamp.max()) if len(history) else 0.0
@@ -179,8 +179,8 @@ class Hybrid(Algorithm):
                 ranks.append(rank)
                 bests.append(row[top[0]] if len(top) and row[top[0]] > 0 else 1.0)
             candidates = np.unique(np.concatenate(tops)).astype(np.int64)
-            if negatives is not None:
-                candidates = self._sample(candidates, negatives[index], rng)
+            if positives is not None:
+                candidates = self._sample(candidates, positives[index], rng)
             if len(candidates) == 0:
                 continue
             columns = []

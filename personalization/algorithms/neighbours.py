@@ -41,12 +41,6 @@ class ItemKNN(Algorithm):
     def score(self, history: EventLog, shoppers: np.ndarray) -> np.ndarray:
         return np.asarray((confidence_matrix(history, shoppers=shoppers) @ self.similarity).todense())
 
-    def related(self, product_codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Scores of every product for a set of products (a cart, a product page)."""
-        seed = np.zeros(self.similarity.shape[0], dtype=np.float32)
-        seed[product_codes] = 1.0 if weights is None else weights
-        return np.asarray(self.similarity.T @ seed).ravel()
-
 
 class UserKNN(Algorithm):
     """The ``neighbours`` shoppers whose histories are most like the asked one's (cosine), their products weighted

@@ -122,7 +122,7 @@ class BoughtTogether(Strategy):
     ) -> list[Candidate]:
         """The content fallback: the most popular products of the complementary article types (one scan of the
         popularity score's index, as trending), those of the seeds' usage first."""
-        complements = complementary_types(types) if types else []
+        complements = complementary_types(types)
         sub_categories = {row["sub_category"] for row in seed_rows}
         outfit = {other for sub in sub_categories for other in OUTFITS.get(sub, ())}
 

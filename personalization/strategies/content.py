@@ -7,6 +7,7 @@ scoring, ``algorithms.content``)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class ForYouContent(Strategy):
         neighbours = nearest(
             space, (profile / np.linalg.norm(profile)).tolist(), limit=count * POOL_FACTOR, scope=scope
         )
-        shares = self._attribute_shares(weights)
+        shares = self._attribute_shares(weights, scoring.attribute_weights)
         popularity = self._popularity()
         ranked = []
         for neighbour in neighbours:
@@ -89,11 +90,10 @@ class ForYouContent(Strategy):
         return popularity
 
     @staticmethod
-    def _attribute_shares(weights: dict[int, float]) -> dict[str, dict[object, float]]:
-        fields = [PRODUCT_FIELDS.get(name, name) for name in ContentProfile().attribute_weights]
-        rows = Product.objects.filter(pk__in=weights).values("pk", *fields)
+    def _attribute_shares(weights: dict[int, float], attributes: Iterable[str]) -> dict[str, dict[object, float]]:
+        shares: dict[str, Counter] = {name: Counter() for name in attributes}
+        rows = Product.objects.filter(pk__in=weights).values("pk", *(PRODUCT_FIELDS.get(name, name) for name in shares))
         total = sum(weights.values()) or 1.0
-        shares: dict[str, Counter] = {name: Counter() for name in ContentProfile().attribute_weights}
         for row in rows:
             for name in shares:
                 value = row[PRODUCT_FIELDS.get(name, name)]

@@ -26,17 +26,17 @@ class LearntStrategy(Strategy):
     # all, as a taste runs to a few types) enough to fill the list.
     overfetch = 10
 
-    def algorithm(self) -> Algorithm | None:
-        model = trained(self.model)
-        if model is None or self.source is None:
-            return model
-        return model.sources.get(self.source) if isinstance(model, Hybrid) else None
+    def algorithm(self, hybrid: Hybrid) -> Algorithm | None:
+        if self.source is not None:
+            return hybrid.sources.get(self.source)
+        return hybrid if self.model == "hybrid" else trained(self.model)
 
     def candidates(self, context: Context, count: int) -> list[Candidate]:
-        algorithm = self.algorithm()
-        hybrid = trained("hybrid")
-        catalogue = hybrid.catalogue if isinstance(hybrid, Hybrid) else None
-        if algorithm is None or catalogue is None:
+        hybrid = trained("hybrid")  # its catalogue gives every model's product codes
+        if not isinstance(hybrid, Hybrid) or hybrid.catalogue is None:
+            return []
+        algorithm, catalogue = self.algorithm(hybrid), hybrid.catalogue
+        if algorithm is None:
             return []
         history = history_log(latest_events(context), catalogue.product_ids, catalogue.code)
         if len(history) == 0:
