@@ -6,7 +6,9 @@ Requests go through Django's full stack in process (middleware, ORM, templates;
 no network). Each page is reported in milliseconds and as a ratio to a baseline
 measured in the same run: the cheapest page Django can serve here (the admin
 login form, no catalogue queries). Product pages include their similar items;
-"random" requests a different product each time, so nothing comes from a warm cache.
+"random" requests a different product each time, so nothing comes from a warm cache;
+"... again" requests the same products once more, their similar items' rankings now
+in Django's cache (in process, or Redis with CACHE_URL set).
 """
 
 import argparse
@@ -78,6 +80,7 @@ def main() -> None:
         ms = median_ms(client, url, args.repeat)
         print(f"{name:<24}{ms:>8.1f}{ms / baseline:>12.1f}")
     rows = {"product pages, random": median_ms_over(client, product_pages)}
+    rows["... again (cached)"] = median_ms_over(client, product_pages)
     with override_settings(SIMILAR_ITEMS_METADATA_RANKING=True):
         rows["... metadata ranking"] = median_ms_over(client, product_pages)
     for name, ms in rows.items():

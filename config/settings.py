@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "events",
+    "experiments",
     "personalization",
 ]
 
@@ -162,6 +163,20 @@ if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 if DATABASES["default"]["ENGINE"] not in {"config.embedded_db", "django.db.backends.postgresql"}:
     raise ImproperlyConfigured("The storefront needs PostgreSQL with pgvector; set DATABASE_URL to postgres://...")
+# Read replicas of the primary (streaming standbys), as URLs: the aliases replica_1, replica_2... config.replicas
+# sends them the reads that may be a little stale (similar items, recommendation lists, listings).
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", ""), start=1):
+    _replica = dj_database_url.parse(_url, conn_max_age=conn_max_age, conn_health_checks=True)
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS lists PostgreSQL servers: postgres://...")
+    if DATABASE_POOL_MAX_SIZE:
+        _replica.setdefault("OPTIONS", {})["pool"] = dict(DATABASES["default"]["OPTIONS"]["pool"])
+    # Tests read the test database through every alias.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_number}")
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -193,6 +208,32 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Django's cache: the navigation, facet counts, similar items, API throttling and the interaction log's memory of
+# lists. With CACHE_URL (redis://host:6379/1), Redis, shared by every worker and process; else each process's memory.
+# Cached values are invalidated by the catalogue's changes (shop.generations), in every process that shares them.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+# Prepended to every key: several shops (or test runs) can share one Redis database.
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "lookalike")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            # Redis being away costs speed, not pages: reads miss and writes are skipped (config/cache.py).
+            "BACKEND": "config.cache.ForgivingRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # Django's default, 300, would hold the similar items of a few pages only.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 # Celery: with no broker configured, tasks run eagerly in the calling process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -317,6 +358,9 @@ SIMILAR_ITEMS_METADATA_WEIGHTS = env_weights(
 )
 # Nearest neighbours re-ranked when the metadata ranking is on.
 SIMILAR_ITEMS_RERANK_POOL = env_int("SIMILAR_ITEMS_RERANK_POOL", 100)
+# How long a product's similar items are cached (Django's cache); they are computed again sooner when the catalogue,
+# the products in stock or the serving space's vectors change. 0: on every request.
+SIMILAR_ITEMS_CACHE_SECONDS = env_int("SIMILAR_ITEMS_CACHE_SECONDS", 3600)
 
 SEARCH_PHOTO_MAX_BYTES = env_int("SEARCH_PHOTO_MAX_BYTES", 10_000_000)
 SEARCH_PHOTO_MAX_PIXELS = env_int("SEARCH_PHOTO_MAX_PIXELS", 50_000_000)
@@ -358,6 +402,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": f"{SHOP_NAME} API",
     "DESCRIPTION": "The catalogue, similar items and search by photo.",
     "VERSION": "1.0.0",
+    # An experiment's primary metric and its guardrails are the same choices: one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"MetricEnum": "experiments.models.Metric"},
     "SERVE_INCLUDE_SCHEMA": False,
     # Separate request and response components: uploads are described as binary files.
     "COMPONENT_SPLIT_REQUEST": True,
@@ -385,6 +431,13 @@ EVENTS_VISITOR_COOKIE_AGE = env_int("EVENTS_VISITOR_COOKIE_AGE", 2 * 365 * 24 * 
 # Honour the shopper simulator's X-Lookalike-Synthetic header (`simulate_shoppers --http`): what such requests do is
 # marked synthetic, and `simulate_shoppers --remove` deletes it, orders included. Off unless a site is simulated on.
 EVENTS_ACCEPT_SYNTHETIC_HEADER = env_bool("EVENTS_ACCEPT_SYNTHETIC_HEADER", False)
+
+# A/B tests (experiments/): clicks, add-to-carts and purchases count for the list that showed the product this many
+# hours after it was shown; the results say how many visitors it takes to detect this relative lift.
+EXPERIMENTS_ATTRIBUTION_HOURS = env_float("EXPERIMENTS_ATTRIBUTION_HOURS", 1.0)
+EXPERIMENTS_MINIMUM_LIFT = env_float("EXPERIMENTS_MINIMUM_LIFT", 0.10)
+# How long a process serves the running experiments it read (starting or stopping one clears the shared cache).
+EXPERIMENTS_CACHE_SECONDS = env_int("EXPERIMENTS_CACHE_SECONDS", 30)
 
 # Personal recommendations (personalization/), read from the interaction log. Strategies by name, as dotted paths:
 # these replace or add to the built-in ones (see docs/personalization.md).

@@ -3,7 +3,7 @@ catalogue as arrays for training, simulation and evaluation."""
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
@@ -12,9 +12,12 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from config.replicas import stale_reads_ok
 from events.middleware import COOKIE_NAME
 from events.models import Event
 from events.selectors import visitor_events
+from experiments.placements import LIMIT
+from experiments.selectors import Assignment, assign
 from recommendations.models import ProductEmbedding
 from recommendations.vectors.index import from_vector_bytes, vector_bytes
 from recommendations.vectors.selectors import serving_space
@@ -126,8 +129,11 @@ def request_context(
     )
 
 
+@stale_reads_ok()
 def recommend(names: list[str], context: Context) -> RecommendedList:
-    """The first of the named strategies that has something to show (a fallback chain), else an empty list."""
+    """The first of the named strategies that has something to show (a fallback chain), else an empty list.
+
+    Read from a replica when there are; the context (the bag above all) is read from the primary before."""
     label = ""
     for name in names:
         strategy = get_strategy(name)
@@ -138,6 +144,18 @@ def recommend(names: list[str], context: Context) -> RecommendedList:
         if found:
             return RecommendedList(strategy.strategy_label(context), found)
     return RecommendedList(label, [])
+
+
+def experiment_choice(
+    request: HttpRequest, placement: str, names: list[str], context: Context
+) -> tuple[list[str], Context, Assignment | None]:
+    """The strategies and context a placement uses for this visitor: those of their variant when an A/B test runs
+    there (its strategy, its list size), else the page's own."""
+    assignment = assign(request, placement)
+    if assignment is None:
+        return names, context, None
+    limit = assignment.variant.parameters.get(LIMIT)
+    return [assignment.variant.strategy], replace(context, limit=limit) if limit else context, assignment
 
 
 def load_catalogue(*, embeddings: bool = False) -> CatalogueArrays:

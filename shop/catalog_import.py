@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from PIL import Image, UnidentifiedImageError
 
+from . import generations
 from .catalog_csv import COLUMNS, CatalogRow, RowProblem, parse_styles_csv
 from .catalog_json import DetailsError, StyleDetails, read_style
 from .models import Brand, Product, Sku
@@ -177,6 +178,8 @@ def import_catalog(
             _write_sizes(details, import_stock=import_stock, new_products=new_products, lines=lines, summary=summary)
             _reset_id_sequences()
             _write_colours(details, summary=summary)
+            # The bulk writes send no model signals: what was cached from the catalogue is computed again on commit.
+            generations.bump(generations.CATALOGUE)
             # The products commit only once their image files are all there.
             for write in report("image files written", writes):
                 summary.images_written += write.result()  # raises what the write raised

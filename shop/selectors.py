@@ -11,10 +11,13 @@ from typing import NamedTuple, Self
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 from django.http import QueryDict
 
+from config.replicas import stale_reads_ok
+
+from . import generations
 from .models import FACET_FIELDS, FACET_LOOKUPS, Product
 
 FACET_NAMES = [name for name, _ in FACET_FIELDS]
@@ -46,8 +49,9 @@ MAX_PRICE = Decimal("99999999")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 MAX_VALUES_PER_FACET = 30
-# Counts may lag catalogue edits by this much; products themselves are never cached.
-COUNTS_CACHE_SECONDS = 300
+# Counts are cached under the catalogue's generation, so that a change of the catalogue shows at once; products
+# themselves are never cached.
+COUNTS_CACHE_SECONDS = 3600
 NAVIGATION_CACHE_KEY = "shop:navigation-tree"
 
 # A plain number that could be a product id (the id doubles as the SKU); bigint holds 18 digits safely.
@@ -134,44 +138,54 @@ class ProductSearch:
     fuzzy: bool = False
 
 
+@stale_reads_ok()
 def product_search(query: str) -> ProductSearch:
     """Find products by id, else by full-text search on their names, else by names spelled like the query."""
+    catalogue = Product.objects.using(router.db_for_read(Product))
     if PRODUCT_ID_PATTERN.fullmatch(query):
-        by_id = Product.objects.filter(pk=int(query))
+        by_id = catalogue.filter(pk=int(query))
         if by_id.exists():
             return ProductSearch(query, by_id.annotate(relevance=Value(1.0)))
 
     search_query = SearchQuery(query, search_type="websearch", config="english")
-    full_text = Product.objects.filter(search_vector=search_query)
+    full_text = catalogue.filter(search_vector=search_query)
     if full_text.exists():
         return ProductSearch(query, full_text.annotate(relevance=SearchRank(F("search_vector"), search_query)))
 
-    fuzzy_ids = _fuzzy_match_ids(query) if FUZZY_WORD_PATTERN.search(query) else []
+    fuzzy_ids = _fuzzy_match_ids(query, catalogue.db) if FUZZY_WORD_PATTERN.search(query) else []
     return ProductSearch(
         query,
-        Product.objects.filter(pk__in=fuzzy_ids).annotate(relevance=TrigramWordSimilarity(query, "name")),
+        catalogue.filter(pk__in=fuzzy_ids).annotate(relevance=TrigramWordSimilarity(query, "name")),
         fuzzy=True,
     )
 
 
-def _fuzzy_match_ids(query: str) -> list[int]:
+def _fuzzy_match_ids(query: str, using: str) -> list[int]:
     # The threshold is a session setting, so the ids are fetched right away inside the transaction that lowers it.
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(FUZZY_THRESHOLD)])
         return list(
-            Product.objects.filter(name__trigram_word_similar=query)
+            Product.objects.using(using)
+            .filter(name__trigram_word_similar=query)
             .annotate(similarity=TrigramWordSimilarity(query, "name"))
             .order_by("-similarity", "-id")
             .values_list("pk", flat=True)[:FUZZY_MAX_RESULTS]
         )
 
 
+@stale_reads_ok()
 def product_list(
     *, filters: ProductFilters, sort: str = "newest", search: ProductSearch | None = None
 ) -> QuerySet[Product]:
-    """Products (all, or the search's matches) narrowed by the filters, ready for product cards."""
+    """Products (all, or the search's matches) narrowed by the filters, ready for product cards; read from a
+    replica when there are."""
     products = search.products if search else Product.objects.all()
-    return products.filter(filters.as_q()).only(*CARD_FIELDS).order_by(*SORT_ORDERINGS[sort])
+    return (
+        products.using(router.db_for_read(Product))
+        .filter(filters.as_q())
+        .only(*CARD_FIELDS)
+        .order_by(*SORT_ORDERINGS[sort])
+    )
 
 
 @dataclass(frozen=True)
@@ -194,7 +208,12 @@ def facet_counts(*, filters: ProductFilters, search: ProductSearch | None = None
     Selected values come first so that they stay visible, also when nothing matches them.
     """
     key = _counts_cache_key(filters, search.query if search else "")
-    counts = cache.get_or_set(key, lambda: _count_facet_values(filters, search), COUNTS_CACHE_SECONDS)
+    counts = cache.get_or_set(
+        key,
+        lambda: _count_facet_values(filters, search),
+        COUNTS_CACHE_SECONDS,
+        version=generations.current(generations.CATALOGUE),
+    )
     facets = []
     for name, label in FACET_FIELDS:
         selected = filters.selected.get(name, ())
@@ -213,8 +232,9 @@ def _counts_cache_key(filters: ProductFilters, query: str) -> str:
 
 
 def _count_facet_values(filters: ProductFilters, search: ProductSearch | None) -> dict[str, dict[str, int]]:
-    # One query: the counts of all facets, each narrowed by the other facets' selections.
-    products = search.products if search else Product.objects.all()
+    # One query: the counts of all facets, each narrowed by the other facets' selections. On the primary, like every
+    # count cached until the catalogue changes: a replica that lags behind would keep the old counts in the cache.
+    products = (search.products if search else Product.objects.all()).using(DEFAULT_DB_ALIAS)
     per_facet = [
         products.filter(filters.as_q(exclude=name), **{f"{facet_lookup(name)}__isnull": False})
         .order_by()
@@ -236,13 +256,20 @@ class NavigationNode(NamedTuple):
 
 
 def navigation_tree() -> tuple[NavigationNode, ...]:
-    """Genders > categories > article types with product counts, largest first; cached for a few minutes."""
-    return cache.get_or_set(NAVIGATION_CACHE_KEY, _build_navigation_tree, COUNTS_CACHE_SECONDS)
+    """Genders > categories > article types with product counts, largest first; cached until the catalogue
+    changes."""
+    return cache.get_or_set(
+        NAVIGATION_CACHE_KEY,
+        _build_navigation_tree,
+        COUNTS_CACHE_SECONDS,
+        version=generations.current(generations.CATALOGUE),
+    )
 
 
 def _build_navigation_tree() -> tuple[NavigationNode, ...]:
     rows = (
-        Product.objects.filter(gender__isnull=False, master_category__isnull=False, article_type__isnull=False)
+        Product.objects.using(DEFAULT_DB_ALIAS)  # cached until the catalogue changes: see _count_facet_values
+        .filter(gender__isnull=False, master_category__isnull=False, article_type__isnull=False)
         .values_list("gender", "master_category", "article_type")
         .annotate(count=Count("*"))
         .order_by()
@@ -274,8 +301,27 @@ class Shelf:
     list_id: str = ""  # set where the shelf is shown, for the interaction log
 
 
+@stale_reads_ok()
 def home_shelves(*, categories: int = 4, size: int = 6) -> list[Shelf]:
-    """The newest products overall, then the newest of each of the largest categories, in one query."""
+    """The newest products overall, then the newest of each of the largest categories.
+
+    Which products each shelf shows is cached until the catalogue changes (choosing them sorts the catalogue once per
+    shelf); their cards are read afresh, in one query by primary key, so that no price or stock shown is stale."""
+    key = f"shop:home-shelves:{categories}:{size}"
+    version = generations.current(generations.CATALOGUE)
+    chosen = cache.get(key, version=version)
+    if chosen is None:
+        shelves = _newest_shelves(categories, size)
+        chosen = [(shelf.title, shelf.master_category, [product.pk for product in shelf.products]) for shelf in shelves]
+        cache.set(key, chosen, COUNTS_CACHE_SECONDS, version=version)
+        return shelves
+    cards = Product.objects.only(*CARD_FIELDS, "added_at").in_bulk([pk for _, _, ids in chosen for pk in ids])
+    shelves = [Shelf(title, [cards[pk] for pk in ids if pk in cards], category) for title, category, ids in chosen]
+    return [shelf for shelf in shelves if shelf.products]
+
+
+def _newest_shelves(categories: int, size: int) -> list[Shelf]:
+    """The shelves, in one query."""
     names = _largest_categories(navigation_tree())[:categories]
     shelves = {None: Shelf("New arrivals", [])} | {name: Shelf(name, [], name) for name in names}
     newest = Product.objects.only(*CARD_FIELDS, "added_at").order_by(*SORT_ORDERINGS["newest"])

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import F
 
+from . import generations
 from .models import Product, Sku
 
 
 def refresh_in_stock(product_ids: list[int]) -> None:
     """Recompute ``Product.in_stock`` from the products' sizes: a product can be bought when one of its sizes can
-    (an untracked stock counts as available), or when it has no sizes at all (nothing is tracked)."""
+    (an untracked stock counts as available), or when it has no sizes at all (nothing is tracked). When one changes,
+    lists cached for products in stock are computed again once the transaction commits."""
     product, sku = Product._meta.db_table, Sku._meta.db_table
     with connection.cursor() as cursor:
         # Only the rows whose value changes are written.
@@ -33,6 +35,8 @@ def refresh_in_stock(product_ids: list[int]) -> None:
             """,
             [list(product_ids)],
         )
+        if cursor.rowcount:
+            generations.bump(generations.AVAILABILITY)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@
   catalogue. Without the dataset they fail: select ``-m "not dataset"`` on a clone without ../shared.
 """
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from tests.browsers import chromium
 from tests.catalogues import FIXTURE_CATALOG_DIR, FIXTURE_PHOTOS_DIR, NO_DATASET_DIR, SAMPLE_SIZE, embed_missing
 
 DATASET = "dataset"
+
+# Servers and workers that tests start get the test database alone: replicas that the environment names
+# (DATABASE_REPLICA_URLS) hold the developer's database. This process has read them already, as test mirrors.
+os.environ.pop("DATABASE_REPLICA_URLS", None)
 
 _embedded_space = pytest.StashKey[EmbeddingSpace]()
 
@@ -95,6 +100,14 @@ def fixture_catalog_dir() -> Path:
 def fixture_photos_dir() -> Path:
     """Full-size photos of fixture products, downscaled to 600x800: ``<product id>.jpg``."""
     return FIXTURE_PHOTOS_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def in_process_cache():
+    """The tests' cache is their process's memory even where CACHE_URL is set: ``empty_cache`` would flush a shared
+    Redis database. The tests of the shared cache set their own (tests/project/test_shared_cache.py)."""
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+        yield
 
 
 @pytest.fixture(autouse=True)

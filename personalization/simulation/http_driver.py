@@ -3,11 +3,11 @@ browser would use, with the standard library only. SIMULATED traffic, marked so.
 
 Every request carries ``X-Lookalike-Synthetic: 1`` (``identity.HEADER``), which the events app turns into
 ``Event.synthetic`` (and checkout into ``Order.synthetic``), and a user agent that says what it is. A shopper keeps
-its cookies across its sessions (one visitor). A session opens the home page, often a listing of the shopper's
-gender, follows product links from the lists it is shown (``?lid=&pos=``: clicks are credited to the list), and
-on some product pages wishlists the product or adds a size to the bag. Some sessions with a full bag check out:
-the shopper signs up on the way the first time (an account at ``identity.EMAIL_DOMAIN``), then pays cash on
-delivery to a new address.
+its cookies across its sessions (one visitor). A session opens the home page, where a card of a shelf may catch the
+shopper's eye, else often a listing of the shopper's gender; it follows product links from the lists it is shown
+(``?lid=&pos=``: clicks are credited to the list), and on some product pages wishlists the product or adds a size to
+the bag. Some sessions with a full bag check out: the shopper signs up on the way the first time (an account at
+``identity.EMAIL_DOMAIN``), then pays cash on delivery to a new address.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from . import identity
 
@@ -119,6 +120,15 @@ class Page:
     def product_links(self) -> list[str]:
         return [link for link in self.links if PRODUCT_LINK.match(link)]
 
+    def lists(self) -> list[list[str]]:
+        """The product links of each list the page shows (by their ``lid``), in page order."""
+        lists: dict[str, list[str]] = {}
+        for link in self.product_links():
+            list_id = parse_qs(urlsplit(link).query).get("lid", [""])[0]
+            if list_id and link not in lists.setdefault(list_id, []):
+                lists[list_id].append(link)
+        return list(lists.values())
+
     def form(self, action: str, *, having: str = "") -> Form | None:
         """The first form that posts to a URL containing ``action``, or (an action left empty posts to the page)
         that has a field named ``having``."""
@@ -172,7 +182,12 @@ class Report:
     cart_adds: int = 0
     accounts: int = 0
     orders: int = 0
+    shelf_clicks: int = 0
     problems: list[str] = field(default_factory=list)
+
+    def add(self, other: Report) -> None:
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
 
 
 @dataclass
@@ -194,6 +209,9 @@ class Behaviour:
     wishlist_rate: float = 0.15  # product pages where the product is wishlisted
     cart_rate: float = 0.35  # product pages where a size is added to the bag
     checkout_rate: float = 0.5  # sessions ending with something in the bag that check out
+    # On the home page, each card of each shelf in turn catches the eye with this chance, times 0.8 per
+    # position down the shelf; the first that does is opened. A shelf that shows more, or better, is clicked more.
+    shelf_click_rate: float = 0.1
     genders: tuple[str, ...] = ("Men", "Women")
 
 
@@ -204,37 +222,51 @@ def drive(
     sessions: int = 2,
     seed: int = 0,
     behaviour: Behaviour | None = None,
+    concurrency: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """``shoppers`` shoppers, ``sessions`` sessions each, one after another, against the site at ``base_url``.
+    """``shoppers`` shoppers, ``sessions`` sessions each, ``concurrency`` shoppers at a time, against the site at
+    ``base_url``. Each shopper draws from its own seeded generator, so that the same seed makes the same shoppers
+    whatever the concurrency.
 
     Raises ``OSError`` when the site cannot be reached at all; anything else that goes wrong is in the report's
     ``problems``."""
     behaviour = behaviour or Behaviour()
-    rng = random.Random(seed)
-    report = Report()
-    for number in range(shoppers):
+
+    def shop(number: int) -> Report:
+        rng = random.Random(f"{seed}-{number}")
         key = f"sim-http-{seed}-{number}"
         shopper = Shopper(key, rng.choice(behaviour.genders), Browser(base_url), f"{key}-{rng.getrandbits(64):x}")
-        report.shoppers += 1
+        report = Report(shoppers=1)
         for _ in range(sessions):
             _session(shopper, behaviour, rng, report)
             report.sessions += 1
             if progress is not None:
                 progress(1)
-    return report
+        return report
+
+    total = Report()
+    with ThreadPoolExecutor(max(1, concurrency)) as pool:
+        for report in pool.map(shop, range(shoppers)):
+            total.add(report)
+    return total
 
 
 def _session(shopper: Shopper, behaviour: Behaviour, rng: random.Random, report: Report) -> None:
     page = _visit(shopper, "/", report)
-    if rng.random() < behaviour.listing_share or not page.product_links():
+    eye_catcher = _shelf_click(page, behaviour, rng)
+    if eye_catcher is None and (rng.random() < behaviour.listing_share or not page.product_links()):
         page = _visit(shopper, f"/products/?gender={shopper.gender}", report)
-    for _ in range(rng.randint(*behaviour.products_per_session)):
-        links = page.product_links()
-        if not links:
-            break
-        # The top of a list is clicked more often than its foot.
-        link = rng.choices(links, weights=[1.0 / (1 + position) for position in range(len(links))])[0]
+    for step in range(rng.randint(*behaviour.products_per_session)):
+        if step == 0 and eye_catcher is not None:
+            link = eye_catcher
+            report.shelf_clicks += 1
+        else:
+            links = page.product_links()
+            if not links:
+                break
+            # The top of a list is clicked more often than its foot.
+            link = rng.choices(links, weights=[1.0 / (1 + position) for position in range(len(links))])[0]
         page = _visit(shopper, link, report)
         report.product_views += 1
         if rng.random() < behaviour.wishlist_rate:
@@ -243,6 +275,14 @@ def _session(shopper: Shopper, behaviour: Behaviour, rng: random.Random, report:
             _add_to_bag(shopper, page, rng, report)
     if shopper.bag and rng.random() < behaviour.checkout_rate:
         _checkout(shopper, report)
+
+
+def _shelf_click(page: Page, behaviour: Behaviour, rng: random.Random) -> str | None:
+    for links in page.lists():
+        for position, link in enumerate(links):
+            if rng.random() < behaviour.shelf_click_rate * 0.8**position:
+                return link
+    return None
 
 
 def _visit(shopper: Shopper, path: str, report: Report) -> Page:

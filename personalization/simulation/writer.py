@@ -21,6 +21,7 @@ from django.db.models import Q
 
 from events.models import Event, Visitor
 from events.services import delete_synthetic_events, record_events_bulk
+from experiments.models import Exposure
 from orders.services import PastLine, PastOrder, ShippingAddress, create_orders_bulk, delete_synthetic_orders
 from personalization.interactions import KIND_CODES, KINDS
 from shop.models import Product, Sku
@@ -185,14 +186,18 @@ class Removed:
     orders: int
     order_lines: int
     accounts: int
+    exposures: int
 
 
 def remove_synthetic() -> Removed:
-    """Delete everything synthetic: events, visitors, orders with their lines, and the accounts the HTTP driver
-    signed up (e-mail at ``identity.EMAIL_DOMAIN``). Real shoppers' data is untouched."""
+    """Delete everything synthetic: events, visitors, orders with their lines, A/B test exposures, and the accounts
+    the HTTP driver signed up (e-mail at ``identity.EMAIL_DOMAIN``). Real shoppers' data is untouched."""
+    exposures, _ = Exposure.objects.filter(synthetic=True).delete()
     events, visitors = delete_synthetic_events()
     orders, lines = delete_synthetic_orders()
     users = get_user_model().objects.filter(email__iendswith=f"@{identity.EMAIL_DOMAIN}")
     accounts = users.count()
     users.delete()
-    return Removed(events=events, visitors=visitors, orders=orders, order_lines=lines, accounts=accounts)
+    return Removed(
+        events=events, visitors=visitors, orders=orders, order_lines=lines, accounts=accounts, exposures=exposures
+    )

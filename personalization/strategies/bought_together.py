@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -51,7 +51,8 @@ def complement_table() -> dict[str, list[tuple[str, int]]]:
     the purchases of the training window, cached for an hour): a shop's own outfits."""
     table = cache.get(COMPLEMENTS_KEY)
     if table is None:
-        with connection.cursor() as cursor:
+        # A replica inside recommend()'s stale_reads_ok(), else the primary.
+        with connections[router.db_for_read(Event)].cursor() as cursor:
             cursor.execute(
                 f"""
                 WITH bought AS (

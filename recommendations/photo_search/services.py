@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 
+from config.replicas import stale_reads_ok
 from recommendations.models import EmbeddingSpace
 from recommendations.vectors.encoders import get_encoder
 from recommendations.vectors.neighbours import Scope
@@ -73,6 +74,7 @@ def search_by_photo(
     return photo_matches(vectors, space=space, k=k, scope=scope)
 
 
+@stale_reads_ok()
 def photo_matches(
     vectors: Sequence[Sequence[float]], *, space: EmbeddingSpace, k: int | None = None, scope: Scope | None = None
 ) -> list[SimilarItem]:

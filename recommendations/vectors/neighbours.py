@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Q, QuerySet
 
@@ -76,10 +76,10 @@ def neighbours_query(
 
 
 @contextmanager
-def index_scan_settings(limit: int) -> Iterator[CursorWrapper]:
-    """A transaction whose HNSW scans keep going until ``limit`` rows pass the filters."""
+def index_scan_settings(limit: int, using: str = DEFAULT_DB_ALIAS) -> Iterator[CursorWrapper]:
+    """A transaction on database ``using`` whose HNSW scans keep going until ``limit`` rows pass the filters."""
     ef_search = min(max(settings.SIMILAR_ITEMS_EF_SEARCH, limit), MAX_EF_SEARCH)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         # SET LOCAL lasts until the end of this transaction, which must also run the query.
         cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
@@ -93,8 +93,10 @@ def nearest(space: EmbeddingSpace, query: QueryVector, *, limit: int, scope: Sco
     that many exist; when the scan stops early (``hnsw.max_scan_tuples``) the search is repeated exactly.
     """
     scope = scope or Scope()
-    rows = neighbours_query(space, query, limit=limit, scope=scope)
-    with index_scan_settings(limit) as cursor:
+    # One database for the settings and the query: a replica inside stale_reads_ok(), else the primary.
+    using = router.db_for_read(ProductEmbedding)
+    rows = neighbours_query(space, query, limit=limit, scope=scope).using(using)
+    with index_scan_settings(limit, using) as cursor:
         found = list(rows)
         if len(found) < limit and scope.restricted:
             cursor.execute("SET LOCAL enable_indexscan = off")

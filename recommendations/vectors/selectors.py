@@ -1,9 +1,10 @@
 """Reads about embeddings: spaces, progress, and the similar items they answer."""
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal, Self
+from typing import Literal, NamedTuple, Self
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,12 +12,14 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from config.replicas import stale_reads_ok
 from recommendations.models import EmbeddingSpace, ProductEmbedding
+from shop import generations
 from shop.models import Product
 from shop.selectors import ProductFilters
 
 from .index import QueryVector, stored_vector
-from .neighbours import Scope, nearest_to_any
+from .neighbours import NEIGHBOUR_FIELDS, Scope, nearest_to_any
 from .ranking import SimilarItem, collapse_duplicates, metadata_boost, reasons
 
 Selection = Literal["all", "missing", "stale"]
@@ -136,6 +139,16 @@ class SimilarOptions:
         )
 
 
+class CachedItem(NamedTuple):
+    """What is cached of a similar item: its ranking, not its product, whose price and stock are read afresh."""
+
+    product_id: int
+    similarity: float
+    score: float
+    duplicates: tuple[int, ...]
+
+
+@stale_reads_ok()
 def similar_products(
     product: Product,
     *,
@@ -146,7 +159,8 @@ def similar_products(
 ) -> list[SimilarItem]:
     """The ``k`` products that look most like ``product``, one card per group of duplicate images, best first.
 
-    Empty when no space is serving yet or the product has no embedding in it.
+    Empty when no space is serving yet or the product has no embedding in it. Read from a replica when there are.
+    The ranking is cached (``similar_cache_key``); the products are read afresh on every call.
     """
     space = space or serving_space()
     if space is None:
@@ -154,12 +168,77 @@ def similar_products(
     k = k or settings.SIMILAR_ITEMS_COUNT
     if metadata_ranking is None:
         metadata_ranking = settings.SIMILAR_ITEMS_METADATA_RANKING
+    options = options or SimilarOptions()
+    key = similar_cache_key(space, product, k=k, options=options, metadata_ranking=metadata_ranking)
+    cached = cache.get(key)
+    if cached is not None:
+        return _with_products(product, cached)
     weights = settings.SIMILAR_ITEMS_METADATA_WEIGHTS if metadata_ranking else {}
-    scope = (options or SimilarOptions()).scope_for(product)
     pool = max(k * POOL_FACTOR, settings.SIMILAR_ITEMS_RERANK_POOL if metadata_ranking else 0)
-    return ranked_items(
-        space, [(stored_vector(space, product.pk), 0.0)], k=k, pool=pool, scope=scope, product=product, weights=weights
+    items = ranked_items(
+        space,
+        [(stored_vector(space, product.pk), 0.0)],
+        k=k,
+        pool=pool,
+        scope=options.scope_for(product),
+        product=product,
+        weights=weights,
     )
+    ranking = [CachedItem(item.product.pk, item.similarity, item.score, tuple(item.duplicates)) for item in items]
+    cache.set(key, ranking, settings.SIMILAR_ITEMS_CACHE_SECONDS)
+    return items
+
+
+def space_generation(space: EmbeddingSpace) -> str:
+    """The name of the generation (``shop.generations``) of the vectors stored in ``space``."""
+    return f"space-{space.pk}"
+
+
+def similar_cache_key(
+    space: EmbeddingSpace, product: Product, *, k: int, options: SimilarOptions, metadata_ranking: bool
+) -> str:
+    """The key of a product's similar items, shared by every process that shares the cache. It holds the serving
+    space and the generations of what the ranking reads, so that the list is computed again when the space's
+    vectors change, when the catalogue changes (the product's gender and category narrow the list, attributes rank
+    it) and, for a list of products in stock only, when a product goes out of stock or comes back. The settings
+    that shape the ranking are in it too, so that processes set up differently never share a list."""
+    shaping = (
+        settings.SIMILAR_ITEMS_EF_SEARCH,
+        settings.SIMILAR_ITEMS_DUPLICATE_DISTANCE,
+        settings.SIMILAR_ITEMS_RERANK_POOL,
+        sorted(settings.SIMILAR_ITEMS_METADATA_WEIGHTS.items()) if metadata_ranking else None,
+    )
+    parts = [
+        hashlib.sha256(repr(shaping).encode()).hexdigest()[:12],
+        space.pk,
+        generations.current(space_generation(space)),
+        generations.current(generations.CATALOGUE),
+        generations.current(generations.AVAILABILITY) if options.in_stock else "-",
+        product.pk,
+        k,
+        int(options.same_gender),
+        int(options.same_category),
+        int(options.in_stock),
+        int(metadata_ranking),
+    ]
+    return "recommendations:similar:" + ":".join(map(str, parts))
+
+
+def _with_products(product: Product, ranking: list[CachedItem]) -> list[SimilarItem]:
+    """A cached ranking with its products as they are now, in one query, so that no card shows an old price or
+    stock; a product deleted since is left out."""
+    rows = Product.objects.only(*NEIGHBOUR_FIELDS).in_bulk([item.product_id for item in ranking])
+    return [
+        SimilarItem(
+            product=rows[item.product_id],
+            similarity=item.similarity,
+            score=item.score,
+            reasons=reasons(product, rows[item.product_id]),
+            duplicates=list(item.duplicates),
+        )
+        for item in ranking
+        if item.product_id in rows
+    ]
 
 
 def ranked_items(

@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from recommendations.models import EmbeddingSpace, ProductEmbedding
+from shop import generations
 from shop.models import Product
 
 from .encoders import get_encoder
 from .index import ensure_index
-from .selectors import products_with_image
+from .selectors import products_with_image, space_generation
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ def store_embeddings(space: EmbeddingSpace, rows: list[ProductEmbedding]) -> Non
         unique_fields=["space", "product"],
         update_fields=["vector", "status", "error", "image_sha256", "updated_at"],
     )
+    # Similar items cached from this space's vectors are computed again (a changed image moves its product).
+    generations.bump(space_generation(space))
     complete_space_if_done(space)
 
 

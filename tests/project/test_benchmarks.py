@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import embedding_throughput, photo_search, storefront_pages
+from benchmarks import (
+    embedding_throughput,
+    experiment_assignment,
+    photo_search,
+    similar_items_cache,
+    storefront_pages,
+)
+from experiments.models import Experiment
 
 # Full-size photos (downscaled) of fixture products.
 PHOTO_IDS = ("2477", "2618")
@@ -30,6 +37,20 @@ def test_storefront_pages_benchmark_times_every_page(embedded_catalogue, monkeyp
     out = run(storefront_pages.main, monkeypatch, capsys, "--repeat", "2")
     for page in ("baseline (admin login)", "listing, 2 filters", "product page, 3 options", "... metadata ranking"):
         assert page in out
+
+
+@pytest.mark.django_db
+def test_experiment_assignment_benchmark_times_the_home_page_with_and_without_an_experiment(monkeypatch, capsys):
+    out = run(experiment_assignment.main, monkeypatch, capsys, "--repeat", "3")
+    for row in ("no experiment", "experiment, new visitors", "experiment, again", "assignment alone"):
+        assert row in out
+    assert not Experiment.objects.exists()  # the run's experiment is deleted
+
+
+@pytest.mark.django_db
+def test_similar_items_cache_benchmark_times_the_ranking_computed_and_cached(embedded_catalogue, monkeypatch, capsys):
+    out = run(similar_items_cache.main, monkeypatch, capsys, "--products", "5")
+    assert "ranking computed" in out and "ranking cached, cards read afresh" in out
 
 
 @pytest.mark.django_db

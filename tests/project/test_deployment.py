@@ -100,6 +100,13 @@ def test_the_broker_is_the_redis_service(service: str) -> None:
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
+def test_the_shared_cache_is_another_database_of_the_redis_service(service: str) -> None:
+    cache = urlparse(environment(service)["CACHE_URL"])
+    assert (cache.scheme, cache.hostname, cache.port) == ("redis", "redis", 6379)
+    assert cache.path != urlparse(environment(service)["CELERY_BROKER_URL"]).path, "not the broker's queues"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
 def test_the_secret_key_must_be_given(service: str) -> None:
     assert environment(service)["SECRET_KEY"] == OPERATOR_ENV["SECRET_KEY"]
     with pytest.raises(ValueError, match="SECRET_KEY"):

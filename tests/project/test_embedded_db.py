@@ -1,6 +1,9 @@
-"""The embedded PostgreSQL server's cache: big enough for the catalogue's HNSW indexes."""
+"""The embedded PostgreSQL server's cache: big enough for the catalogue's HNSW indexes; and the first connections of
+a process's threads at one moment."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -31,3 +34,37 @@ def test_the_server_runs_with_the_configured_cache():
         running, configured = cursor.fetchone()
 
     assert running == configured
+
+
+FIRST_CONNECTIONS = """
+import sys, threading
+from pathlib import Path
+from config.embedded_db.server import ensure_server
+
+start, failures = threading.Barrier(8), []
+
+def connect():
+    start.wait()
+    try:
+        ensure_server(Path(sys.argv[1]))
+    except BaseException as error:
+        failures.append(repr(error))
+
+threads = [threading.Thread(target=connect) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(failures)
+"""
+
+
+@pytest.mark.django_db
+def test_threads_that_connect_first_at_the_same_moment_all_find_the_server():
+    """A gunicorn worker's threads, on its first requests (the load suite saw them fail before)."""
+    data_dir = settings.DATABASES["default"]["DATA_DIR"]
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_CONNECTIONS, data_dir],
+        cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

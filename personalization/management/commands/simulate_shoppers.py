@@ -64,6 +64,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--http", metavar="URL", help="drive the site at URL over HTTP instead")
         parser.add_argument("--sessions", type=int, help=f"with --http: sessions per shopper (default {HTTP_SESSIONS})")
+        parser.add_argument("--concurrency", type=int, help="with --http: shoppers at a time (default 1)")
         parser.add_argument("--remove", action="store_true", help="delete every synthetic event, visitor and order")
 
     def handle(self, *args, **options) -> None:
@@ -72,7 +73,7 @@ class Command(BaseCommand):
                 raise CommandError("--remove takes no other option: it deletes everything synthetic.")
             self._remove()
             return
-        for name in ("shoppers", "weeks", "sessions"):
+        for name in ("shoppers", "weeks", "sessions", "concurrency"):
             if options[name] is not None and options[name] < 1:
                 raise CommandError(f"--{name} must be at least 1 (got {options[name]}).")
         if options["seed"] < 0:
@@ -85,8 +86,8 @@ class Command(BaseCommand):
                     f"--http takes the site's URL, e.g. http://127.0.0.1:8000 (got {options['http']!r})."
                 )
             self._drive(options)
-        elif options["sessions"] is not None:
-            raise CommandError("--sessions goes with --http.")
+        elif options["sessions"] is not None or options["concurrency"] is not None:
+            raise CommandError("--sessions and --concurrency go with --http.")
         else:
             self._simulate(options)
 
@@ -140,7 +141,12 @@ class Command(BaseCommand):
         with tqdm(total=shoppers * sessions, unit="session", desc="Sessions") as bar:
             try:
                 report = drive(
-                    options["http"], shoppers=shoppers, sessions=sessions, seed=options["seed"], progress=bar.update
+                    options["http"],
+                    shoppers=shoppers,
+                    sessions=sessions,
+                    seed=options["seed"],
+                    concurrency=options["concurrency"] or 1,
+                    progress=bar.update,
                 )
             except OSError as error:
                 raise CommandError(f"Cannot reach {options['http']}: {error}") from error
@@ -148,7 +154,8 @@ class Command(BaseCommand):
             self.stderr.write(problem)
         self.stdout.write(
             self.style.SUCCESS(
-                f"{report.sessions} sessions: {report.pages} pages, {report.product_views} product views, "
+                f"{report.sessions} sessions: {report.pages} pages, {report.shelf_clicks} home shelf clicks, "
+                f"{report.product_views} product views, "
                 f"{report.wishlist_adds} wishlist adds, {report.cart_adds} cart adds, {report.accounts} accounts, "
                 f"{report.orders} orders in {time.monotonic() - started:.1f} s (logged by the site as synthetic)."
             )
@@ -160,7 +167,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Removed {removed.events:,} synthetic events, {removed.visitors:,} visitors, {removed.orders:,} "
-                f"orders ({removed.order_lines:,} lines) and {removed.accounts:,} accounts "
+                f"orders ({removed.order_lines:,} lines), {removed.exposures:,} A/B test exposures and "
+                f"{removed.accounts:,} accounts "
                 f"in {time.monotonic() - started:.1f} s."
             )
         )

@@ -1,0 +1,12 @@
+"""The kinds of request the load suite makes: their names in locust's statistics and the report. No imports: the
+locustfile (under locust's gevent) and the runner and tests (under Django) both read it."""
+
+HOME = "home"
+LISTING = "listing with filters"
+SEARCH = "text search"
+PRODUCT = "product page"
+PHOTO_SEARCH = "photo search (API)"
+LOG_IN = "log in"
+CART_ADD = "cart add (API)"
+CHECKOUT = "checkout (API, cash on delivery)"
+KINDS = (HOME, LISTING, SEARCH, PRODUCT, PHOTO_SEARCH, LOG_IN, CART_ADD, CHECKOUT)
