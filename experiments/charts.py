@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from .results import TimelinePoint
 
-WIDTH, HEIGHT, MARGIN = 640, 220, 40
+WIDTH, HEIGHT, MARGIN = 640, 220, 48
 COLOURS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98"]
 
 

@@ -193,4 +193,4 @@ def _cell(variant: VariantResult, metric: str) -> Cell:
 def _format(metric: str):
     if metric in RATES:
         return lambda value, signed=False: f"{value * 100:{'+' if signed else ''}.2f}" + (" pp" if signed else "%")
-    return lambda value, signed=False: f"₹{value:{'+' if signed else ''},.2f}"
+    return lambda value, signed=False: ("-" if value < 0 else "+" if signed else "") + f"₹{abs(value):,.2f}"
