@@ -76,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
     parser.add_argument("--details", default="0,48,60,80,100,128", help="SEARCH_PHOTO_DETAIL values to compare.")
+    parser.add_argument("--end-to-end-only", action="store_true", help="Skip the recall sections (1 and 2).")
     args = parser.parse_args()
 
     photos = sorted(args.photos.glob("*.jpg"))
@@ -86,8 +87,14 @@ def main() -> None:
 
     print(f"Search by photo: {len(photos)} full-size photos, {Product.objects.count():,} products")
     print(f"Machine: {describe_machine()}")
+    if not args.end_to_end_only:
+        recall_sections(photos, shas, args.details)
+    end_to_end(photos)
+
+
+def recall_sections(photos: list[Path], shas: dict[int, str], details: str) -> None:
     print(f"{'detail (px)':<14}{'recall@1':>10}{'recall@5':>10}{'median ms':>12}")
-    for detail in [int(value) for value in args.details.split(",")]:
+    for detail in [int(value) for value in details.split(",")]:
         with override_settings(SEARCH_PHOTO_DETAIL=detail):
             at_1, at_5, ms = recall(photos, shas)
         marker = "  <- configured" if detail == settings.SEARCH_PHOTO_DETAIL else ""
@@ -109,6 +116,8 @@ def main() -> None:
         f"sharpened {settings.SEARCH_PHOTO_SHARPEN})"
     )
 
+
+def end_to_end(photos: list[Path]) -> None:
     # A hundred searches in a row would be throttled (API_PHOTO_SEARCH_RATE): this measures the search itself.
     ScopedRateThrottle.THROTTLE_RATES = {**ScopedRateThrottle.THROTTLE_RATES, "photo-search": None}
     client = Client()

@@ -367,18 +367,20 @@ SEARCH_PHOTO_MAX_PIXELS = env_int("SEARCH_PHOTO_MAX_PIXELS", 50_000_000)
 # Longer side, in pixels, that a photo is reduced to before it is embedded: the level of detail of
 # the catalogue's own 60x80 images (see benchmarks/photo_search.py); 0 keeps every pixel.
 SEARCH_PHOTO_DETAIL = env_int("SEARCH_PHOTO_DETAIL", 80)
-# Parts of the photo searched besides the whole: boxes of these shares of its sides on a 3x3 grid, so that a
-# product filling only part of a busy photo is also seen on its own (none: the whole photo only).
-SEARCH_PHOTO_PARTS = [float(share) for share in env_list("SEARCH_PHOTO_PARTS", "0.8,0.65")]
+# Parts of the photo searched besides the whole: boxes of these shares of its sides in its four corners and its
+# middle, so that a product filling only part of a busy photo is also seen on its own (none: the whole photo only).
+SEARCH_PHOTO_PARTS = [float(share) for share in env_list("SEARCH_PHOTO_PARTS", "0.7")]
 # Zoomed-out copies searched besides the whole: the photo in the middle of white this many times its size,
 # so that a close-up that cuts the product off shows it at the catalogue's scale (none: no zoomed-out copy).
-SEARCH_PHOTO_ZOOM_OUTS = [float(factor) for factor in env_list("SEARCH_PHOTO_ZOOM_OUTS", "1.25,1.5")]
+SEARCH_PHOTO_ZOOM_OUTS = [float(factor) for factor in env_list("SEARCH_PHOTO_ZOOM_OUTS", "1.4")]
 if any(not factor >= 1 for factor in SEARCH_PHOTO_ZOOM_OUTS):
     raise ImproperlyConfigured("Each of SEARCH_PHOTO_ZOOM_OUTS (canvas size / photo size) must be 1 or more.")
 # Also search a sharpened copy of the photo, for shaken and out-of-focus ones.
 SEARCH_PHOTO_SHARPEN = env_bool("SEARCH_PHOTO_SHARPEN", True)
 # Added to the cosine distance of what a part, zoomed-out or sharpened copy finds: the whole photo wins a near tie.
 SEARCH_PHOTO_PART_HANDICAP = env_float("SEARCH_PHOTO_PART_HANDICAP", 0.0)
+# hnsw.ef_search of each query image's scan: the query images vote, so each needs less recall than a product page.
+SEARCH_PHOTO_EF_SEARCH = env_int("SEARCH_PHOTO_EF_SEARCH", 40)
 # Keep searched photos in the media storage (photo-searches/); by default they are gone after the request.
 SEARCH_PHOTO_KEEP_UPLOADS = env_bool("SEARCH_PHOTO_KEEP_UPLOADS", False)
 # Uploads up to the limit stay in memory: a searched photo never touches the disk unless kept.

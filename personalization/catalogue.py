@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# The gender of products for anyone: a page for one gender shows them too.
+UNISEX = "Unisex"
+
 # Metadata columns, each an object array of strings ("" when unknown).
 ATTRIBUTES: tuple[str, ...] = (
     "gender",

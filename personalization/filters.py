@@ -14,10 +14,10 @@ from django.db.models import Q
 from shop.models import Product
 from shop.selectors import CARD_FIELDS
 
+from .catalogue import UNISEX
+
 if TYPE_CHECKING:
     from .strategies.base import Candidate, Context
-
-UNISEX = "Unisex"
 
 
 def gender_q(gender: str | None, prefix: str = "") -> Q:

@@ -4,7 +4,7 @@ from django.db import models
 
 # Bumped when the algorithms' pickled state changes: processes serve only runs of their own format (an older run is
 # as good as none until the next training).
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
 
 
 class TrainedModel(models.Model):

@@ -2,6 +2,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
 from django.urls import reverse
 
 # The storefront's facets: (field name, label), in the order they are shown.
@@ -98,6 +99,11 @@ class Product(models.Model):
             models.Index(fields=["usage"]),
             models.Index(fields=["gender", "article_type"]),
             models.Index(fields=["price"]),
+            # "newest": the home page's shelves and the listing's sort, read in index order.
+            models.Index(F("added_at").desc(nulls_last=True), F("id").desc(), name="shop_product_newest"),
+            models.Index(
+                "master_category", F("added_at").desc(nulls_last=True), F("id").desc(), name="shop_product_cat_newest"
+            ),
             GinIndex(fields=["search_vector"], name="shop_product_search_gin"),
             GinIndex(name="shop_product_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
         ]

@@ -85,9 +85,18 @@ class BPR(_Factorisation):
 
     name = "bpr"
 
-    def __init__(self, *, learning_rate: float = 0.05, iterations: int = 60, **options) -> None:
-        super().__init__(iterations=iterations, **options)
+    def __init__(
+        self,
+        *,
+        learning_rate: float = 0.01,
+        regularization: float = 0.01,
+        iterations: int = 50,
+        alpha: float = 10.0,
+        **options,
+    ) -> None:
+        super().__init__(iterations=iterations, regularization=regularization, **options)
         self.learning_rate = learning_rate
+        self.alpha = alpha  # of the fold-in, as ALS's
 
     def fit(self, log: EventLog, catalogue: CatalogueArrays) -> Self:
         model = BayesianPersonalizedRanking(

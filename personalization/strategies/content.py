@@ -1,8 +1,10 @@
-"""Content-based "for you", served by pgvector: the visitor's latest products' photo embeddings, weighted into one
-profile vector, are the query of one nearest-neighbour search; the neighbours are then re-ranked by how much they
-share the attributes of those products (and, once a model is trained, a little by popularity, as offline). A
-first-time visitor has a personal list after one view, with no training (the offline evaluation measures the same
-scoring, ``algorithms.content``)."""
+"""Content-based "for you". Once a model is trained, the trained content profile scores every product from the
+visitor's latest events, exactly as the offline evaluation measures it (``algorithms.content``): their photos'
+look, the genders, article types and colours they keep to, their price band, and popularity. Before the first
+training (or when all the visitor's products are newer than the model), pgvector answers: the visitor's latest
+products' photo embeddings, weighted into one profile vector, are the query of one nearest-neighbour search, and
+the neighbours are re-ranked by the same look and segment terms (popularity and prices need the trained model). A
+first-time visitor has a personal list after one view, with no training."""
 
 from __future__ import annotations
 
@@ -18,23 +20,28 @@ from recommendations.vectors.selectors import serving_space
 from shop.models import Product
 from shop.selectors import ProductFilters
 
-from ..algorithms.content import PRODUCT_FIELDS, ContentProfile
-from ..algorithms.hybrid import Hybrid
-from ..filters import UNISEX
+from ..algorithms.content import ContentProfile
+from ..catalogue import UNISEX, CatalogueArrays
 from ..history import latest_events
-from ..model_store import trained
-from .base import Candidate, Context, Strategy
+from .base import Candidate, Context
+from .learnt import LearntStrategy
 
-# Neighbours fetched per candidate wanted, for the attribute re-ranking to choose from.
+# Neighbours fetched per candidate wanted, for the segment re-ranking to choose from.
 POOL_FACTOR = 3
 
 
-class ForYouContent(Strategy):
+class ForYouContent(LearntStrategy):
     label = "for you: looks"
-    needs = ("visitor",)
+    source = "content"
     overfetch = 3
 
     def candidates(self, context: Context, count: int) -> list[Candidate]:
+        return super().candidates(context, count) or self._nearest_looks(context, count)
+
+    def explain(self, catalogue: CatalogueArrays, viewed_types: set[str], code: int) -> str:
+        return self._reason(str(catalogue["article_type"][code]), viewed_types)
+
+    def _nearest_looks(self, context: Context, count: int) -> list[Candidate]:
         scoring = ContentProfile()
         events = latest_events(context, limit=scoring.recent)
         space = serving_space()
@@ -60,49 +67,51 @@ class ForYouContent(Strategy):
         neighbours = nearest(
             space, (profile / np.linalg.norm(profile)).tolist(), limit=count * POOL_FACTOR, scope=scope
         )
-        shares = self._attribute_shares(weights, scoring.attribute_weights)
-        popularity = self._popularity()
+        shares = self._segment_shares(weights, scoring.segment_weights)
         ranked = []
         for neighbour in neighbours:
             product = neighbour.product
-            bonus = sum(
-                weight * shares[name].get(getattr(product, PRODUCT_FIELDS.get(name, name)), 0.0)
-                for name, weight in scoring.attribute_weights.items()
+            fit = sum(
+                weight * np.log(_share(shares[name], name, _segment(product, name)) + smoothing)
+                for name, (weight, smoothing) in scoring.segment_weights.items()
             )
-            ranked.append((neighbour.similarity + bonus + popularity(product.pk), product))
+            ranked.append((scoring.look_weight * neighbour.similarity + fit, product))
         ranked.sort(key=lambda item: -item[0])
-        viewed_types = shares["article_type"]
-        return [Candidate(product.pk, score, self._reason(product, viewed_types)) for score, product in ranked[:count]]
+        viewed_types = set(shares["article_type"])
+        return [
+            Candidate(product.pk, float(score), self._reason(product.article_type, viewed_types))
+            for score, product in ranked[:count]
+        ]
 
     @staticmethod
-    def _popularity():
-        """The trained content model's popularity prior (the same as offline), once a model is trained."""
-        hybrid = trained("hybrid")
-        content = hybrid.sources.get("content") if isinstance(hybrid, Hybrid) else None
-        if not isinstance(content, ContentProfile) or hybrid.catalogue is None:
-            return lambda product_id: 0.0
-        code, prior = hybrid.catalogue.code, content.popularity_weight * content.popularity
-
-        def popularity(product_id: int) -> float:
-            found = code(product_id)
-            return 0.0 if found is None else float(prior[found])
-
-        return popularity
-
-    @staticmethod
-    def _attribute_shares(weights: dict[int, float], attributes: Iterable[str]) -> dict[str, dict[object, float]]:
-        shares: dict[str, Counter] = {name: Counter() for name in attributes}
-        rows = Product.objects.filter(pk__in=weights).values("pk", *(PRODUCT_FIELDS.get(name, name) for name in shares))
+    def _segment_shares(weights: dict[int, float], segments: Iterable[str]) -> dict[str, dict[str, float]]:
+        shares: dict[str, Counter] = {name: Counter() for name in segments}
         total = sum(weights.values()) or 1.0
-        for row in rows:
+        fields = {part for name in shares for part in name.split("+")}
+        for product in Product.objects.filter(pk__in=weights).only("pk", *fields):
             for name in shares:
-                value = row[PRODUCT_FIELDS.get(name, name)]
-                if value not in (None, ""):
-                    shares[name][value] += weights[row["pk"]] / total
+                value = _segment(product, name)
+                if value:
+                    shares[name][value] += weights[product.pk] / total
         return {name: dict(counter) for name, counter in shares.items()}
 
     @staticmethod
-    def _reason(product: Product, viewed_types: dict[object, float]) -> str:
-        if product.article_type in viewed_types:
-            return f"Looks like the {product.article_type.lower()} you viewed"
+    def _reason(article_type: str, viewed_types: Iterable[str]) -> str:
+        if article_type and article_type in viewed_types:
+            return f"Looks like the {article_type.lower()} you viewed"
         return "Looks like what you viewed"
+
+
+def _segment(product: Product, name: str) -> str:
+    """The product's value of a segment (``algorithms.content.segment_values``: attributes joined by "/"), "" when
+    any is unknown."""
+    values = [str(getattr(product, part) or "") for part in name.split("+")]
+    return "" if "" in values else "/".join(values)
+
+
+def _share(shares: dict[str, float], name: str, value: str) -> float:
+    """The profile's share of a product's segment value; a unisex product suits the shopper as their own gender's
+    (as ``ContentProfile.score_profiles``)."""
+    if name == "gender" and value == UNISEX:
+        return max(shares.values(), default=0.0)
+    return shares.get(value, 0.0)

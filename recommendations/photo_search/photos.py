@@ -1,6 +1,7 @@
 """Shoppers' photos for search by photo: checked before anything trusts them, cropped, and brought to
 the level of detail of the catalogue's own images."""
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -15,8 +16,8 @@ from recommendations.embedding.preprocessing import WHITE, to_rgb_on_white
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 # A crop smaller than this share of a side is a slip of the finger, not a selection.
 MIN_CROP_SIDE = 0.02
-# Where the parts of a photo searched lie along each side: at the start, the middle and the end.
-PART_POSITIONS = (0.0, 0.5, 1.0)
+# Where the parts of a photo searched lie, as (left, top) of the room they leave: the four corners and the middle.
+PART_POSITIONS = ((0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5))
 # An unsharp mask of about one pixel at the catalogue's detail, where a soft photo has lost its edges.
 SHARPEN = ImageFilter.UnsharpMask(radius=1, percent=150, threshold=0)
 
@@ -113,19 +114,27 @@ def query_images(image: Image.Image, crop: Crop | None = None) -> list[Image.Ima
     """
     if crop is not None:
         image = crop.apply(image)
-    image = to_rgb_on_white(image)
+    image = _working_copy(to_rgb_on_white(image))
     whole = query_image(image)
     parts = [
         Crop(left=(1 - share) * x, top=(1 - share) * y, width=share, height=share)
         for share in settings.SEARCH_PHOTO_PARTS
-        for y in PART_POSITIONS
-        for x in PART_POSITIONS
+        for x, y in PART_POSITIONS
     ]
     images = [whole, *(query_image(part.apply(image)) for part in parts)]
     images += [zoomed_out(image, factor) for factor in settings.SEARCH_PHOTO_ZOOM_OUTS]
     if settings.SEARCH_PHOTO_SHARPEN:
         images.append(whole.filter(SHARPEN))
     return images
+
+
+def _working_copy(image: Image.Image) -> Image.Image:
+    """The photo reduced once to twice the pixels that its smallest part needs: each variant is then reduced from
+    that, not from the full decoded photo."""
+    detail = settings.SEARCH_PHOTO_DETAIL
+    if not detail:
+        return image
+    return _reduced(image, math.ceil(2 * detail / min([1.0, *settings.SEARCH_PHOTO_PARTS])))
 
 
 def handicaps(count: int) -> list[float]:

@@ -84,7 +84,9 @@ def photo_matches(
     """
     k = k or settings.SIMILAR_ITEMS_COUNT
     queries = list(zip(vectors, handicaps(len(vectors)), strict=True))
-    return ranked_items(space, queries, k=k, pool=k * POOL_FACTOR, scope=scope or Scope())
+    return ranked_items(
+        space, queries, k=k, pool=k * POOL_FACTOR, scope=scope or Scope(), ef_search=settings.SEARCH_PHOTO_EF_SEARCH
+    )
 
 
 def photo_space() -> EmbeddingSpace:

@@ -1,5 +1,6 @@
 """The products nearest to a query in an embedding space, by one SQL query on the space's HNSW index."""
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -9,6 +10,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from pgvector import Vector
 
 from recommendations.models import EmbeddingSpace, ProductEmbedding
 from shop.models import Product
@@ -65,20 +68,27 @@ def neighbours_query(
     space: EmbeddingSpace, query: QueryVector, *, limit: int, scope: Scope | None = None
 ) -> QuerySet[ProductEmbedding]:
     """The SQL of ``nearest``: embeddings in scope by distance, each with its product and its vector's bytes."""
+    rows = ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK)
+    rows = rows.filter((scope or Scope()).as_q())
+    return _with_cards(rows).annotate(distance=cosine_distance(space, query)).order_by("distance")[:limit]
+
+
+def _with_cards(rows: QuerySet[ProductEmbedding]) -> QuerySet[ProductEmbedding]:
+    """Embeddings with their products' card fields and their vectors' bytes."""
     return (
-        ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK)
-        .filter((scope or Scope()).as_q())
-        .select_related("product")
+        rows.select_related("product")
         .only("product_id", *(f"product__{name}" for name in NEIGHBOUR_FIELDS))
-        .annotate(distance=cosine_distance(space, query), vector_data=vector_bytes())
-        .order_by("distance")[:limit]
+        .annotate(vector_data=vector_bytes())
     )
 
 
 @contextmanager
-def index_scan_settings(limit: int, using: str = DEFAULT_DB_ALIAS) -> Iterator[CursorWrapper]:
-    """A transaction on database ``using`` whose HNSW scans keep going until ``limit`` rows pass the filters."""
-    ef_search = min(max(settings.SIMILAR_ITEMS_EF_SEARCH, limit), MAX_EF_SEARCH)
+def index_scan_settings(
+    limit: int, using: str = DEFAULT_DB_ALIAS, ef_search: int | None = None
+) -> Iterator[CursorWrapper]:
+    """A transaction on database ``using`` whose HNSW scans keep going until ``limit`` rows pass the filters;
+    ``ef_search`` defaults to ``SIMILAR_ITEMS_EF_SEARCH``."""
+    ef_search = min(max(ef_search or settings.SIMILAR_ITEMS_EF_SEARCH, limit), MAX_EF_SEARCH)
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         # SET LOCAL lasts until the end of this transaction, which must also run the query.
         cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
@@ -86,7 +96,14 @@ def index_scan_settings(limit: int, using: str = DEFAULT_DB_ALIAS) -> Iterator[C
         yield cursor
 
 
-def nearest(space: EmbeddingSpace, query: QueryVector, *, limit: int, scope: Scope | None = None) -> list[Neighbour]:
+def nearest(
+    space: EmbeddingSpace,
+    query: QueryVector,
+    *,
+    limit: int,
+    scope: Scope | None = None,
+    ef_search: int | None = None,
+) -> list[Neighbour]:
     """Up to ``limit`` products in ``scope``, nearest first.
 
     The HNSW scan is iterative, so that filters applied after it still find ``limit`` products when
@@ -96,7 +113,7 @@ def nearest(space: EmbeddingSpace, query: QueryVector, *, limit: int, scope: Sco
     # One database for the settings and the query: a replica inside stale_reads_ok(), else the primary.
     using = router.db_for_read(ProductEmbedding)
     rows = neighbours_query(space, query, limit=limit, scope=scope).using(using)
-    with index_scan_settings(limit, using) as cursor:
+    with index_scan_settings(limit, using, ef_search) as cursor:
         found = list(rows)
         if len(found) < limit and scope.restricted:
             cursor.execute("SET LOCAL enable_indexscan = off")
@@ -109,17 +126,61 @@ def nearest(space: EmbeddingSpace, query: QueryVector, *, limit: int, scope: Sco
 
 
 def nearest_to_any(
-    space: EmbeddingSpace, queries: list[tuple[QueryVector, float]], *, limit: int, scope: Scope | None = None
+    space: EmbeddingSpace,
+    queries: list[tuple[QueryVector, float]],
+    *,
+    limit: int,
+    scope: Scope | None = None,
+    ef_search: int | None = None,
 ) -> list[Neighbour]:
     """``nearest`` for several queries at once, each ``(vector, handicap)``: a product's distance is its
-    smallest over the queries, each query's plus its handicap."""
+    smallest over the queries, each query's plus its handicap (``ef_search``: ``index_scan_settings``).
+
+    One SQL statement searches for all the vectors (a lateral HNSW scan per vector), and one more reads the
+    winners' cards, however many queries there are."""
     if len(queries) == 1 and not queries[0][1]:
-        return nearest(space, queries[0][0], limit=limit, scope=scope)
-    best: dict[int, Neighbour] = {}
-    for query, handicap in queries:
-        for neighbour in nearest(space, query, limit=limit, scope=scope):
-            distance = neighbour.distance + handicap
-            kept = best.get(neighbour.product.pk)
-            if kept is None or distance < kept.distance:
-                best[neighbour.product.pk] = Neighbour(neighbour.product, distance, neighbour.vector)
-    return sorted(best.values(), key=lambda neighbour: (neighbour.distance, neighbour.product.pk))[:limit]
+        return nearest(space, queries[0][0], limit=limit, scope=scope, ef_search=ef_search)
+    scope = scope or Scope()
+    using = router.db_for_read(ProductEmbedding)
+    sql, params = _nearest_to_each_sql(space, [vector for vector, _ in queries], limit=limit, scope=scope, using=using)
+    with index_scan_settings(limit, using, ef_search) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        found = Counter(position for position, _, _ in rows)
+        if scope.restricted and any(found[position] < limit for position in range(len(queries))):
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    best: dict[int, float] = {}
+    for position, product_id, distance in rows:
+        distance += queries[position][1]
+        if distance < best.get(product_id, np.inf):
+            best[product_id] = distance
+    ranked = sorted(best, key=lambda product_id: (best[product_id], product_id))[:limit]
+    rows = ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK, product_id__in=ranked)
+    cards = {row.product_id: row for row in _with_cards(rows).using(using)}
+    return [
+        Neighbour(cards[pk].product, best[pk], from_vector_bytes(cards[pk].vector_data)) for pk in ranked if pk in cards
+    ]
+
+
+def _nearest_to_each_sql(
+    space: EmbeddingSpace, vectors: list[QueryVector], *, limit: int, scope: Scope, using: str
+) -> tuple[str, list]:
+    """SQL and parameters for rows (query's position, product id, distance): each query's ``limit`` nearest."""
+    each = (
+        ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK)
+        .filter(scope.as_q())
+        .annotate(distance=cosine_distance(space, RawSQL('"query"."vector"', ())))
+        .order_by("distance")
+        .values_list("product_id", "distance")[:limit]
+    )
+    inner, inner_params = each.query.get_compiler(using).as_sql()
+    texts = [Vector(list(vector)).to_text() for vector in vectors]
+    sql = (
+        'SELECT "query"."position" - 1, "near"."product_id", "near"."distance" '
+        'FROM unnest(%s::text[]) WITH ORDINALITY AS "query"("vector", "position") '
+        f'CROSS JOIN LATERAL ({inner}) AS "near"("product_id", "distance") '
+        'WHERE "near"."distance" IS NOT NULL'
+    )
+    return sql, [texts, *inner_params]

@@ -250,12 +250,13 @@ def ranked_items(
     scope: Scope,
     product: Product | None = None,
     weights: Mapping[str, float] | None = None,
+    ef_search: int | None = None,
 ) -> list[SimilarItem]:
     """The ``k`` best of the products nearest to any of ``queries`` (``nearest_to_any``), one card per group of
     duplicate images; with ``product``, as items similar to it (its own picture left out, with reasons)."""
     threshold = settings.SIMILAR_ITEMS_DUPLICATE_DISTANCE
     while True:
-        neighbours = nearest_to_any(space, queries, limit=pool, scope=scope)
+        neighbours = nearest_to_any(space, queries, limit=pool, scope=scope, ef_search=ef_search)
         if product is not None:
             # Nearly the same picture as the product itself is no recommendation.
             neighbours = [n for n in neighbours if n.distance > threshold]

@@ -6,7 +6,7 @@ import pytest
 
 from personalization.algorithms.base import history_rows
 from personalization.algorithms.content import ContentProfile, reduce_dimensions
-from personalization.algorithms.hybrid import Hybrid, split_latest
+from personalization.algorithms.hybrid import Hybrid, _best_per_group, split_latest
 from personalization.algorithms.matrix_factorization import ALS, BPR
 from personalization.algorithms.neighbours import ItemKNN, UserKNN
 from personalization.algorithms.popularity import Popularity, Random
@@ -124,3 +124,10 @@ def test_the_content_profile_scores_in_fewer_dimensions_with_neighbours_kept() -
     np.fill_diagonal(similarity, -np.inf)
     assert np.mean(similarity.argmax(axis=1) % 8 == np.arange(400) % 8) > 0.95
     assert reduce_dimensions(vectors, 64) is vectors  # nothing to reduce
+
+
+def test_the_hybrid_keeps_the_blends_best_candidates_of_each_shopper_for_its_trees() -> None:
+    blend = np.array([0.1, 0.9, 0.5, 0.3, 0.8, 0.2, 0.7])
+    shopper = np.array([0, 0, 0, 1, 1, 1, 2])
+    assert _best_per_group(blend, shopper, 2).tolist() == [1, 2, 3, 4, 6]
+    assert _best_per_group(blend, shopper, 5).tolist() == list(range(7))

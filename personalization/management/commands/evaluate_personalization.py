@@ -27,6 +27,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seeds", type=int, default=len(DEFAULTS.seeds), help="Simulator seeds 0..N-1.")
+        parser.add_argument(
+            "--first-seed",
+            type=int,
+            default=0,
+            help="Start the seeds here: tune on seeds the report does not use (docs/personalization.md, Tuning).",
+        )
         parser.add_argument("--shoppers", type=int, default=DEFAULTS.shoppers, help="Shoppers simulated per seed.")
         parser.add_argument("--weeks", type=int, default=DEFAULTS.weeks, help="Weeks simulated per seed.")
         parser.add_argument(
@@ -62,7 +68,7 @@ class Command(BaseCommand):
         except registry.AlgorithmUnavailable as error:
             raise CommandError(str(error)) from error
         config = EvaluationConfig(
-            seeds=tuple(range(options["seeds"])),
+            seeds=tuple(range(options["first_seed"], options["first_seed"] + options["seeds"])),
             shoppers=options["shoppers"],
             weeks=options["weeks"],
             plant_share=options["plant_share"],
