@@ -242,7 +242,7 @@ def _query_variants(options: dict) -> str:
     """What search by photo searched besides the whole photo, in words (older reports lack the later options)."""
     variants = []
     if shares := options["photo_parts"]:
-        variants.append(f"parts (boxes of {', '.join(f'{share:.0%}' for share in shares)} of each side on a 3x3 grid)")
+        variants.append(f"parts (boxes of {', '.join(f'{share:.0%}' for share in shares)} of each side)")
     if factors := options.get("photo_zoom_outs"):
         variants.append(f"zoomed out on white ({', '.join(f'{factor:g}x' for factor in factors)} its size)")
     if options.get("photo_sharpen"):
