@@ -12,6 +12,7 @@ catalogue, each once, so that their similar items come from a cold cache as ofte
 
 import argparse
 import http.client
+import itertools
 import os
 import random
 import sys
@@ -37,7 +38,7 @@ def throughput(url: str, paths: list[str], concurrency: int, seconds: float) -> 
     """(requests/s, requests, failures) of ``concurrency`` keep-alive clients taking ``paths`` in turn."""
     target = urlsplit(url)
     deadline = time.monotonic() + seconds
-    cursor = iter(range(10**9))
+    turns = itertools.cycle(paths)
     lock = threading.Lock()
     done = [0, 0]
 
@@ -45,7 +46,7 @@ def throughput(url: str, paths: list[str], concurrency: int, seconds: float) -> 
         connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
         while time.monotonic() < deadline:
             with lock:
-                path = paths[next(cursor) % len(paths)]
+                path = next(turns)
             try:
                 connection.request("GET", path)
                 response = connection.getresponse()

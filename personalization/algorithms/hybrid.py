@@ -293,14 +293,13 @@ class Hybrid(Algorithm):
         features, codes, groups = self._candidates(history, shoppers)
         if len(codes) == 0:
             return scores
-        if self.model is not None and self.reranked:
-            keep = _best_per_group(self._blend(features), groups, self.reranked)
-            features, codes, groups = features[keep], codes[keep], groups[keep]
+        ranked = self._blend(features)
         if self.model is not None:
+            if self.reranked:
+                keep = _best_per_group(ranked, groups, self.reranked)
+                features, codes, groups = features[keep], codes[keep], groups[keep]
             with single_threaded():
                 ranked = self.model.decision_function(features)  # the probability's order, without the sigmoid
-        else:
-            ranked = self._blend(features)
         scores[groups, codes] = ranked
         return scores
 

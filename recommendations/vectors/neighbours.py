@@ -68,9 +68,13 @@ def neighbours_query(
     space: EmbeddingSpace, query: QueryVector, *, limit: int, scope: Scope | None = None
 ) -> QuerySet[ProductEmbedding]:
     """The SQL of ``nearest``: embeddings in scope by distance, each with its product and its vector's bytes."""
-    rows = ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK)
-    rows = rows.filter((scope or Scope()).as_q())
-    return _with_cards(rows).annotate(distance=cosine_distance(space, query)).order_by("distance")[:limit]
+    rows = _with_cards(_in_scope(space, scope or Scope()))
+    return rows.annotate(distance=cosine_distance(space, query)).order_by("distance")[:limit]
+
+
+def _in_scope(space: EmbeddingSpace, scope: Scope) -> QuerySet[ProductEmbedding]:
+    """The space's usable embeddings of the products in ``scope``."""
+    return ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK).filter(scope.as_q())
 
 
 def _with_cards(rows: QuerySet[ProductEmbedding]) -> QuerySet[ProductEmbedding]:
@@ -157,7 +161,7 @@ def nearest_to_any(
         if distance < best.get(product_id, np.inf):
             best[product_id] = distance
     ranked = sorted(best, key=lambda product_id: (best[product_id], product_id))[:limit]
-    rows = ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK, product_id__in=ranked)
+    rows = _in_scope(space, Scope()).filter(product_id__in=ranked)
     cards = {row.product_id: row for row in _with_cards(rows).using(using)}
     return [
         Neighbour(cards[pk].product, best[pk], from_vector_bytes(cards[pk].vector_data)) for pk in ranked if pk in cards
@@ -169,8 +173,7 @@ def _nearest_to_each_sql(
 ) -> tuple[str, list]:
     """SQL and parameters for rows (query's position, product id, distance): each query's ``limit`` nearest."""
     each = (
-        ProductEmbedding.objects.filter(space=space, status=ProductEmbedding.Status.OK)
-        .filter(scope.as_q())
+        _in_scope(space, scope)
         .annotate(distance=cosine_distance(space, RawSQL('"query"."vector"', ())))
         .order_by("distance")
         .values_list("product_id", "distance")[:limit]
