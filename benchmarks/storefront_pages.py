@@ -5,10 +5,13 @@
 Requests go through Django's full stack in process (middleware, ORM, templates;
 no network). Each page is reported in milliseconds and as a ratio to a baseline
 measured in the same run: the cheapest page Django can serve here (the admin
-login form, no catalogue queries). Product pages include their similar items;
-"random" requests a different product each time, so nothing comes from a warm cache;
-"... again" requests the same products once more, their similar items' rankings now
-in Django's cache (in process, or Redis with CACHE_URL set).
+login form, no catalogue queries). Pages asked again are served from what the first
+asking left in Django's cache (in process, or Redis with CACHE_URL set): counts, the
+rendered filters; "new filters" and "new words" ask each listing or search once.
+Product pages come without their shelves, which a browser asks for after the page:
+"their shelves" (similar items and recommendations) of random products, so nothing
+comes from a warm cache; "... again" the same ones, their similar items' rankings
+now cached.
 """
 
 import argparse
@@ -17,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -30,18 +34,20 @@ from django.test import Client, override_settings  # noqa: E402
 from benchmarks.machine import describe_machine  # noqa: E402
 from shop.models import Product  # noqa: E402
 
+SHELVES = {"X-Shelves": "1"}  # the shelves a browser asks for after a product page (static/shop/js/shelves.js)
+
 
 def median_ms(client: Client, url: str, repeat: int) -> float:
     return median_ms_over(client, [url] * repeat)
 
 
-def median_ms_over(client: Client, urls: list[str]) -> float:
+def median_ms_over(client: Client, urls: list[str], headers: dict[str, str] | None = None) -> float:
     """One request per URL, e.g. different products, so that no result is served from a warm cache."""
-    client.get(urls[0])
+    client.get(urls[0], headers=headers)
     timings = []
     for url in urls:
         started = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, headers=headers)
         timings.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}")
@@ -68,6 +74,12 @@ def main() -> None:
         "product page, 3 options": f"{product.get_absolute_url()}?same_gender=1&same_category=1&in_stock=1",
     }
     others = Product.objects.exclude(image="").order_by("?")[: args.repeat]
+    # Filters and searches not asked before in this run: their counts and rendered filters are not cached yet.
+    types = list(Product.objects.exclude(article_type=None).values_list("article_type", flat=True).distinct())
+    new_filters = [f"/products/?{urlencode({'article_type': name, 'sort': 'price'})}" for name in types]
+    colours = list(Product.objects.exclude(base_colour=None).values_list("base_colour", flat=True).distinct())
+    searched = zip(colours * len(types), types, strict=False)
+    new_searches = [f"/search/?{urlencode({'q': f'{colour} {name}'})}" for colour, name in searched]
     product_pages = [other.get_absolute_url() for other in others]
     client = Client()
     baseline = median_ms(client, "/admin/login/", args.repeat)
@@ -80,9 +92,12 @@ def main() -> None:
         ms = median_ms(client, url, args.repeat)
         print(f"{name:<24}{ms:>8.1f}{ms / baseline:>12.1f}")
     rows = {"product pages, random": median_ms_over(client, product_pages)}
-    rows["... again (cached)"] = median_ms_over(client, product_pages)
+    rows["their shelves"] = median_ms_over(client, product_pages, SHELVES)
+    rows["... again (cached)"] = median_ms_over(client, product_pages, SHELVES)
     with override_settings(SIMILAR_ITEMS_METADATA_RANKING=True):
-        rows["... metadata ranking"] = median_ms_over(client, product_pages)
+        rows["... metadata ranking"] = median_ms_over(client, product_pages, SHELVES)
+    rows["listing, new filters"] = median_ms_over(client, new_filters[: args.repeat])
+    rows["search, new words"] = median_ms_over(client, new_searches[: args.repeat])
     for name, ms in rows.items():
         print(f"{name:<24}{ms:>8.1f}{ms / baseline:>12.1f}")
 

@@ -5,9 +5,12 @@ pgvector (in ``.pgdata/``) and runs Celery tasks in process.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +42,14 @@ def env_weights(name: str, default: str) -> dict[str, float]:
         key, _, value = item.partition("=")
         weights[key.strip()] = float(value)
     return weights
+
+
+def url_origin(url: str) -> list[str]:
+    """The origin of an absolute URL (a CDN's) as a Content-Security-Policy source; none for a path on the site."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return []
+    return [f"{parts.scheme}://{parts.netloc}" if parts.scheme else parts.netloc]
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -91,10 +102,14 @@ INSTALLED_APPS = [
     "events",
     "experiments",
     "personalization",
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.database_unavailable.DatabaseUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "events.middleware.VisitorMiddleware",
@@ -104,6 +119,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a login that axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +138,12 @@ TEMPLATES = [
                 "shop.context_processors.navigation",
             ],
         },
+    },
+    {
+        # The product cards only (config/jinja2.py): templates in each app's jinja2/ folder.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "config.jinja2.environment", "autoescape": True},
     },
 ]
 
@@ -158,6 +181,7 @@ if DATABASE_POOL_MAX_SIZE:
         "min_size": DATABASE_POOL_MIN_SIZE,
         "max_size": DATABASE_POOL_MAX_SIZE,
         "timeout": DATABASE_POOL_TIMEOUT,
+        "reconnect_timeout": DATABASE_POOL_TIMEOUT,  # then tries afresh: its backoff would grow to minutes
     }
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
@@ -199,6 +223,32 @@ MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Serve uploaded media from Django itself; turn off when a web server or a CDN serves MEDIA_URL.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts, fetches and frames from the site itself (and from
+# STATIC_URL's host when static files come from a CDN), no inline script or style (templates load static files) but
+# one that a template marks with the request's nonce (`request.csp_nonce`: the API docs' start-up script). Images may
+# also come from MEDIA_URL's host and be data: URLs (the favicon, the admin's and Swagger UI's icons); search by photo
+# adds blob: for its preview (recommendations/views.py).
+_static_origin, _media_origin = url_origin(STATIC_URL), url_origin(MEDIA_URL)
+_content_security_policy = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, *_static_origin],
+        "style-src": [SELF, NONCE, *_static_origin],
+        "font-src": [SELF, *_static_origin],
+        "img-src": [SELF, "data:", *_static_origin, *_media_origin],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        # Where browsers post what the policy blocked, such as https://reports.example.com/csp (none: nowhere).
+        "report-uri": os.environ.get("CSP_REPORT_URI") or None,
+    }
+}
+# Report-only: browsers report what the policy would block and block nothing, to try a change of the policy out.
+_csp_report_only = env_bool("CSP_REPORT_ONLY", False)
+CONTENT_SECURITY_POLICY = None if _csp_report_only else _content_security_policy
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _content_security_policy if _csp_report_only else None
 
 STORAGES = {
     "default": {"BACKEND": os.environ.get("DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
@@ -276,6 +326,7 @@ SHOP_PAGE_SIZE = env_int("SHOP_PAGE_SIZE", 48)
 
 # Accounts (accounts/, django-allauth): shoppers sign up and log in with their e-mail address and a password.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: it refuses a locked-out client before a password is checked
     "django.contrib.auth.backends.ModelBackend",  # the admin's usernames
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -286,6 +337,24 @@ ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optio
 ACCOUNT_LOGOUT_REDIRECT_URL = "shop:home"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:profile"
+
+# Failed logins (django-axes), the admin's and the shoppers' alike: after AXES_FAILURE_LIMIT failures, an
+# account cannot be logged in to from that address for AXES_COOLOFF_MINUTES after the last attempt (429 and
+# templates/axes/lockout.html); failures are forgotten that long after the last one. Counted per account and address,
+# so that nobody can lock a shopper out from elsewhere. Attempts are kept in the database (the admin's Axes pages show
+# and delete them).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "config.login_attempts.login_name"
+AXES_CLIENT_IP_CALLABLE = "config.login_attempts.client_address"
+AXES_LOCKOUT_CALLABLE = "config.login_attempts.lockout_response"
+# Only failures count: a log of every successful login would be personal data kept for ever.
+AXES_DISABLE_ACCESS_LOG = True
+# No banner in every command's output.
+AXES_VERBOSE = False
+# allauth's own limit on failed logins per account would answer before axes does: keep only its limit per address.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
 
 # E-mail (password resets, order confirmations): printed to the console unless EMAIL_BACKEND says otherwise,
 # e.g. django.core.mail.backends.smtp.EmailBackend with the EMAIL_HOST_* settings.
@@ -400,6 +469,8 @@ REST_FRAMEWORK = {
     # read from X-Forwarded-For; with none, a client could pick any address by sending that header itself.
     "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
 }
+# allauth's rate limits read the address the same way (axes does through config.login_attempts.client_address).
+ALLAUTH_TRUSTED_PROXY_COUNT = REST_FRAMEWORK["NUM_PROXIES"]
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SHOP_NAME} API",
     "DESCRIPTION": "The catalogue, similar items and search by photo.",

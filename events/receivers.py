@@ -16,6 +16,8 @@ from .models import Event
 from .services import link_visitor, record_event
 
 LIST_ID = re.compile(r"[0-9a-f]{32}")
+# ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+POSITION = re.compile(r"[0-9]{1,4}")
 MAX_POSITION = 1000
 # How long a list's placement and strategy are remembered for the clicks on it (in the shared cache).
 LIST_MEMORY_SECONDS = 24 * 3600
@@ -32,7 +34,7 @@ def list_context(request: HttpRequest) -> dict[str, Any]:
         return {}
     position = request.GET.get("pos", "")
     fields: dict[str, Any] = {"list_id": list_id}
-    if position.isdigit() and 1 <= int(position) <= MAX_POSITION:
+    if POSITION.fullmatch(position) and 1 <= int(position) <= MAX_POSITION:
         fields["position"] = int(position)
     remembered = cache.get(f"events:list:{list_id}")
     if remembered:

@@ -3,7 +3,8 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
-from django.urls import reverse
+
+from .links import pk_url
 
 # The storefront's facets: (field name, label), in the order they are shown.
 FACET_FIELDS: list[tuple[str, str]] = [
@@ -112,7 +113,7 @@ class Product(models.Model):
         return f"{self.name or 'Unnamed product'} ({self.pk})"
 
     def get_absolute_url(self) -> str:
-        return reverse("shop:product-detail", args=[self.pk])
+        return pk_url("shop:product-detail", self.pk)
 
     @property
     def has_image(self) -> bool:

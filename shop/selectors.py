@@ -4,10 +4,11 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple, Self
+from typing import NamedTuple, Self, overload
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
@@ -136,6 +137,8 @@ class ProductSearch:
     products: QuerySet[Product]
     # True when nothing matched the words themselves and the products are near spellings of them.
     fuzzy: bool = False
+    # The matches' ids, most relevant first; cached until the catalogue changes.
+    ranked_ids: list[int] | None = None
 
 
 @stale_reads_ok()
@@ -148,19 +151,40 @@ def product_search(query: str) -> ProductSearch:
             return ProductSearch(query, by_id.annotate(relevance=Value(1.0)))
 
     search_query = SearchQuery(query, search_type="websearch", config="english")
-    full_text = catalogue.filter(search_vector=search_query)
-    if full_text.exists():
-        return ProductSearch(query, full_text.annotate(relevance=SearchRank(F("search_vector"), search_query)))
+    ranked = _cached_ranking("full-text", query, lambda: _full_text_ranking(search_query))
+    if ranked:
+        full_text = catalogue.filter(search_vector=search_query)
+        relevance = SearchRank(F("search_vector"), search_query)
+        return ProductSearch(query, full_text.annotate(relevance=relevance), ranked_ids=ranked)
 
-    fuzzy_ids = _fuzzy_match_ids(query, catalogue.db) if FUZZY_WORD_PATTERN.search(query) else []
+    ranked = _cached_ranking("fuzzy", query, lambda: _fuzzy_match_ids(query, DEFAULT_DB_ALIAS))
     return ProductSearch(
         query,
-        catalogue.filter(pk__in=fuzzy_ids).annotate(relevance=TrigramWordSimilarity(query, "name")),
+        catalogue.filter(pk__in=ranked).annotate(relevance=TrigramWordSimilarity(query, "name")),
         fuzzy=True,
+        ranked_ids=ranked,
     )
 
 
+def _cached_ranking(kind: str, query: str, rank: Callable[[], list[int]]) -> list[int]:
+    # Ranked on the primary: a replica lagging behind would leave an old ranking in the cache (see _count_facet_values).
+    return cache.get_or_set(
+        f"shop:{kind}-ranking:{hashlib.sha256(query.encode()).hexdigest()}",
+        rank,
+        COUNTS_CACHE_SECONDS,
+        version=generations.current(generations.CATALOGUE),
+    )
+
+
+def _full_text_ranking(search_query: SearchQuery) -> list[int]:
+    relevance = SearchRank(F("search_vector"), search_query)
+    matches = Product.objects.using(DEFAULT_DB_ALIAS).filter(search_vector=search_query).annotate(relevance=relevance)
+    return list(matches.order_by(*SORT_ORDERINGS["relevance"]).values_list("pk", flat=True))
+
+
 def _fuzzy_match_ids(query: str, using: str) -> list[int]:
+    if not FUZZY_WORD_PATTERN.search(query):
+        return []
     # The threshold is a session setting, so the ids are fetched right away inside the transaction that lowers it.
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(FUZZY_THRESHOLD)])
@@ -173,12 +197,36 @@ def _fuzzy_match_ids(query: str, using: str) -> list[int]:
         )
 
 
+class RankedProducts(Sequence[Product]):
+    """A search's matches in their cached ranking, for a paginator: only the cards of the page asked for are read,
+    fresh, by primary key."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Product: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Product]: ...
+    def __getitem__(self, index: int | slice) -> Product | list[Product]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        ids = self.ids[index]
+        cards = Product.objects.using(router.db_for_read(Product)).only(*CARD_FIELDS).in_bulk(ids)
+        return [cards[pk] for pk in ids if pk in cards]
+
+
 @stale_reads_ok()
 def product_list(
     *, filters: ProductFilters, sort: str = "newest", search: ProductSearch | None = None
-) -> QuerySet[Product]:
+) -> QuerySet[Product] | RankedProducts:
     """Products (all, or the search's matches) narrowed by the filters, ready for product cards; read from a
-    replica when there are."""
+    replica when there are. A search's matches by relevance, unfiltered, come in their cached ranking."""
+    if search and search.ranked_ids is not None and sort == "relevance" and not filters:
+        return RankedProducts(search.ranked_ids)
     products = search.products if search else Product.objects.all()
     return (
         products.using(router.db_for_read(Product))
@@ -207,7 +255,7 @@ def facet_counts(*, filters: ProductFilters, search: ProductSearch | None = None
 
     Selected values come first so that they stay visible, also when nothing matches them.
     """
-    key = _counts_cache_key(filters, search.query if search else "")
+    key = _counts_cache_key("facet-counts", filters, search.query if search else "")
     counts = cache.get_or_set(
         key,
         lambda: _count_facet_values(filters, search),
@@ -224,11 +272,29 @@ def facet_counts(*, filters: ProductFilters, search: ProductSearch | None = None
     return facets
 
 
-def _counts_cache_key(filters: ProductFilters, query: str) -> str:
+def product_count(*, filters: ProductFilters, search: ProductSearch | None = None) -> int:
+    """How many products the listing shows; cached until the catalogue changes, like the facets' counts."""
+    return cache.get_or_set(
+        _counts_cache_key("product-count", filters, search.query if search else ""),
+        lambda: product_list(filters=filters, search=search).using(DEFAULT_DB_ALIAS).order_by().count(),
+        COUNTS_CACHE_SECONDS,
+        version=generations.current(generations.CATALOGUE),
+    )
+
+
+def listing_fragment_key(params: QueryDict) -> str:
+    """A key for a listing's rendered filters, which link to the page's own query string with one value toggled:
+    its parameters but the page number, and the catalogue's generation."""
+    kept = sorted((name, values) for name, values in params.lists() if name != "page")
+    digest = hashlib.sha256(json.dumps(kept).encode()).hexdigest()
+    return f"{digest}:{generations.current(generations.CATALOGUE)}"
+
+
+def _counts_cache_key(kind: str, filters: ProductFilters, query: str) -> str:
     selection = sorted((name, sorted(values)) for name, values in filters.selected.items())
     prices = [str(filters.price_min), str(filters.price_max)]
     digest = hashlib.sha256(json.dumps([query, selection, prices]).encode()).hexdigest()
-    return f"shop:facet-counts:{digest}"
+    return f"shop:{kind}:{digest}"
 
 
 def _count_facet_values(filters: ProductFilters, search: ProductSearch | None) -> dict[str, dict[str, int]]:
@@ -357,3 +423,8 @@ def product_detail(pk: int) -> Product | None:
         .filter(pk=pk)
         .first()
     )
+
+
+def product_for_shelves(pk: int) -> Product | None:
+    """A product for the shelves under its page, which compare it with others: its own fields, one query."""
+    return Product.objects.defer("search_vector", "description").filter(pk=pk).first()

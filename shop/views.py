@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 
 from . import selectors
 from .models import Product
@@ -11,6 +13,7 @@ from .selectors import ProductFilters
 from .signals import catalogue_searched, product_viewed, products_listed
 
 MAX_QUERY_LENGTH = 100
+SHELVES_HEADER = "X-Shelves"
 SORT_LABELS = {
     "relevance": "Relevance",
     "newest": "Newest",
@@ -52,11 +55,29 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The product. Its shelves (similar items, recommendations) come after the page, from the same URL asked with
+    ``X-Shelves: 1`` (static/shop/js/shelves.js), so that the product shows without waiting for them; in the page
+    itself with ``?shelves=1``, the link offered without JavaScript."""
+    if request.headers.get(SHELVES_HEADER) == "1":
+        return _product_shelves(request, pk)
     product = selectors.product_detail(pk)
     if product is None:
         raise Http404("No such product.")
     product_viewed.send(sender=Product, request=request, product=product)
-    return render(request, "shop/product_detail.html", {"product": product})
+    context = {"product": product, "shelves_inline": "shelves" in request.GET}
+    return _varies_with_shelves(render(request, "shop/product_detail.html", context))
+
+
+def _product_shelves(request: HttpRequest, pk: int) -> HttpResponse:
+    product = selectors.product_for_shelves(pk)
+    if product is None:
+        raise Http404("No such product.")
+    return _varies_with_shelves(render(request, "shop/_product_shelves.html", {"product": product}))
+
+
+def _varies_with_shelves(response: HttpResponse) -> HttpResponse:
+    patch_vary_headers(response, [SHELVES_HEADER])
+    return response
 
 
 def _listing(request: HttpRequest, *, query: str) -> HttpResponse:
@@ -65,7 +86,9 @@ def _listing(request: HttpRequest, *, query: str) -> HttpResponse:
     sort_options = [key for key in SORT_LABELS if query or key != "relevance"]
     sort = request.GET.get("sort") if request.GET.get("sort") in sort_options else sort_options[0]
     products = selectors.product_list(filters=filters, sort=sort, search=search)
-    page = Paginator(products, settings.SHOP_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(products, settings.SHOP_PAGE_SIZE)
+    paginator.count = selectors.product_count(filters=filters, search=search)  # cached, unlike the page's products
+    page = paginator.get_page(request.GET.get("page"))
     list_id = new_list_id()
     products_listed.send(
         sender=Product,
@@ -82,7 +105,9 @@ def _listing(request: HttpRequest, *, query: str) -> HttpResponse:
         "query": query,
         "fuzzy": bool(search and search.fuzzy),
         "filters": filters,
-        "facets": selectors.facet_counts(filters=filters, search=search),
+        # Counted only when the rendered filters are not in the cache (facets_key).
+        "facets": SimpleLazyObject(lambda: selectors.facet_counts(filters=filters, search=search)),
+        "facets_key": selectors.listing_fragment_key(request.GET),
         "sort": sort,
         "sort_options": [(key, SORT_LABELS[key]) for key in sort_options],
         "price_ranges": PRICE_RANGES,

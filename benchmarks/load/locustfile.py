@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 # locust puts the locustfile's folder first on sys.path.
-from kinds import CART_ADD, CHECKOUT, HOME, LISTING, LOG_IN, PHOTO_SEARCH, PRODUCT, SEARCH
+from kinds import CART_ADD, CHECKOUT, HOME, LISTING, LOG_IN, PHOTO_SEARCH, PRODUCT, SEARCH, SHELVES
 from locust import FastHttpUser, between, events, task
 from locust.env import Environment
 
@@ -72,10 +72,16 @@ class StorefrontUser(FastHttpUser):
         token = next((cookie.value for cookie in self.client.cookiejar if cookie.name == "csrftoken"), "")
         return {"X-CSRFToken": token}
 
-    def get_page(self, path: str, name: str, expect: str = "") -> None:
-        with self.client.get(path, name=name, catch_response=True) as response:
+    def get_page(self, path: str, name: str, expect: str = "", headers: dict[str, str] | None = None) -> None:
+        with self.client.get(path, name=name, headers=headers, catch_response=True) as response:
             if response.status_code == 200 and expect and expect not in response.text:
                 response.failure(f"{path}: no {expect!r} on the page")
+
+    def product_page(self, product_id: int) -> None:
+        """The page, then its shelves, as the browser's script asks for them (static/shop/js/shelves.js)."""
+        path = f"/products/{product_id}/"
+        self.get_page(path, PRODUCT, expect="data-shelves")
+        self.get_page(path, SHELVES, expect="similar-items", headers={"X-Shelves": "1"})
 
 
 class Visitor(StorefrontUser):
@@ -105,7 +111,7 @@ class Visitor(StorefrontUser):
 
     @task(30)
     def product(self) -> None:
-        self.get_page(f"/products/{random.choice(plan['product_ids'])}/", PRODUCT, expect="similar-items")
+        self.product_page(random.choice(plan["product_ids"]))
 
     @task(3)
     def photo_search(self) -> None:
@@ -143,7 +149,7 @@ class Shopper(StorefrontUser):
     def buy(self) -> None:
         for _ in range(random.randint(1, 3)):
             product_id, sku_id = random.choice(plan["buyable"])
-            self.get_page(f"/products/{product_id}/", PRODUCT, expect="similar-items")
+            self.product_page(product_id)
             with self.client.post(
                 "/api/cart/lines/",
                 name=CART_ADD,

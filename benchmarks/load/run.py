@@ -6,11 +6,11 @@ DEBUG off) on the current database, with Redis as the shared cache, under locust
     .venv/bin/python benchmarks/load/run.py --clean-up                    # only remove what an interrupted run left
 
 The users (benchmarks/load/locustfile.py) are nine visitors to one shopper: the home page, listings with filters,
-text searches, product pages with similar items, searches by photo (the 100 full-size photos of
-../shared/datasets/fashion-product-images-hires), and shoppers who log in, add sizes to the bag and check out with cash
-on delivery. A warm-up (each user makes every kind of request first; 60 s) loads the image model and the trained
-recommenders into the workers and fills the cache before the workers' memory is first read. Their memory is read
-every 2 s of the run, and at its end.
+text searches, product pages and then their shelves (similar items and more), searches by photo (the 100
+full-size photos of ../shared/datasets/fashion-product-images-hires), and shoppers who log in, add sizes to the bag
+and check out with cash on delivery. A warm-up (each user makes every kind of request first; 60 s) loads the image
+model and the trained recommenders into the workers and fills the cache before the workers' memory is first read.
+Their memory is read every 2 s of the run, and at its end.
 
 What the run creates (shoppers, orders, the interaction log of its visitors) is removed at the end, and before the
 start in case an earlier run was interrupted (benchmarks/load/plan.py). The cache keys of the run (its own prefix)

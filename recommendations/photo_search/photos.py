@@ -14,6 +14,8 @@ from recommendations.embedding.preprocessing import WHITE, to_rgb_on_white
 # What browsers and phones send (Pillow's JPEG reader also opens phones' multi-picture MPO files);
 # anything else is refused by its content, never by its file name.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+# Where Pillow keeps what it reads an orientation from: EXIF (in hex in a PNG text chunk) and XMP.
+ORIENTATION_INFO_KEYS = ("exif", "Raw profile type exif", "xmp", "XML:com.adobe.xmp")
 # A crop smaller than this share of a side is a slip of the finger, not a selection.
 MIN_CROP_SIDE = 0.02
 # Where the parts of a photo searched lie, as (left, top) of the room they leave: the four corners and the middle.
@@ -99,7 +101,22 @@ def open_photo(upload: BinaryIO, *, size: int | None = None) -> Image.Image:
         raise PhotoError(
             f"The photo could not be read: it is damaged or incomplete ({_reason(error)}). Try another file."
         ) from error
-    return ImageOps.exif_transpose(image)
+    return _upright(image)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The photo turned by its EXIF orientation (as it is stored when its EXIF cannot be read), without its
+    orientation metadata: the query images cut from it would carry that to the encoder, which reads it again.
+
+    Damaged EXIF is common (editors and messaging apps rewrite it) and says nothing about the pixels.
+    """
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # Pillow's EXIF reader raises SyntaxError, ValueError, struct.error, OSError...
+        image = image.copy()
+    for key in ORIENTATION_INFO_KEYS:
+        image.info.pop(key, None)
+    return image
 
 
 def query_images(image: Image.Image, crop: Crop | None = None) -> list[Image.Image]:

@@ -68,10 +68,16 @@ def search_by_photo(
     scope: Scope | None = None,
     space: EmbeddingSpace | None = None,
 ) -> list[SimilarItem]:
-    """The products that look most like the (cropped) photo, best first, one card per duplicate group."""
+    """The products that look most like the (cropped) photo, best first, one card per duplicate group.
+
+    Raises ``PhotoError`` when the model cannot read one of the query images cut from the photo.
+    """
     space = space or photo_space()
-    vectors = get_encoder(space.backbone).encode(query_images(image, crop)).vectors
-    return photo_matches(vectors, space=space, k=k, scope=scope)
+    encoded = get_encoder(space.backbone).encode(query_images(image, crop))
+    if encoded.errors:  # rows of NaN, which the index search would fail on
+        reason = next(iter(encoded.errors.values()))
+        raise PhotoError(f"The photo could not be read ({reason}). Try another file.")
+    return photo_matches(encoded.vectors, space=space, k=k, scope=scope)
 
 
 @stale_reads_ok()

@@ -1,11 +1,14 @@
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import reverse
+from django.template import engines
 from django.utils.safestring import SafeString, mark_safe
 
 from shop.catalog_json import sanitise_description
+from shop.links import plain_url
 
 register = template.Library()
 
@@ -13,7 +16,7 @@ register = template.Library()
 @register.simple_tag
 def listing_url(**filters: str | None) -> str:
     """The product listing narrowed to the given facet values, e.g. ``{% listing_url gender="Men" %}``."""
-    return f"{reverse('shop:product-list')}?{urlencode({k: v for k, v in filters.items() if v})}"
+    return f"{plain_url('shop:product-list')}?{urlencode({k: v for k, v in filters.items() if v})}"
 
 
 @register.simple_tag(takes_context=True)
@@ -24,6 +27,23 @@ def toggle_filter(context: template.Context, name: str, value: str) -> str:
     if len(kept) == len(params):
         kept.append((name, value))
     return f"?{urlencode(kept)}"
+
+
+@register.simple_tag(takes_context=True)
+def product_cards(
+    context: template.Context, items: Iterable[Any], template_name: str = "shop/cards.html", list_id: str = ""
+) -> SafeString:
+    """``<li>`` product cards of ``items`` (products, or recommendations with a ``product``), e.g.
+    ``{% product_cards page.object_list list_id=list_id %}``; another app's cards name their Jinja2 template, which
+    extends ``shop/cards.html``."""
+    card_template = engines["jinja2"].get_template(template_name)
+    return mark_safe(card_template.render({"items": items, "list_id": list_id}, context.get("request")))
+
+
+@register.filter
+def percent(fraction: float) -> int:
+    """``0.874`` -> ``87``."""
+    return round(fraction * 100)
 
 
 @register.filter

@@ -7,6 +7,7 @@ from dataclasses import asdict
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts import services
@@ -74,7 +75,8 @@ def test_a_password_reset_is_sent_by_email_and_works(client):
         {"password1": "another-long-password-7", "password2": "another-long-password-7"},
     )
     assert response.status_code == 302
-    assert client.login(username=user.username, password="another-long-password-7")
+    # django-axes, which counts failed logins, refuses to authenticate without a request.
+    assert client.login(request=HttpRequest(), username=user.username, password="another-long-password-7")
 
 
 def test_the_profile_needs_a_login(client):

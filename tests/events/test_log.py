@@ -16,6 +16,7 @@ from events.models import Event, Visitor
 from events.services import link_visitor
 from shop.models import Product
 from shop.selectors import product_search
+from tests.shelves import SHELVES
 
 pytestmark = pytest.mark.django_db
 
@@ -107,10 +108,20 @@ def test_listing_and_search_log_their_list_and_the_search(client):
     assert searched.query == "shirt" and searched.quantity == product_search("shirt").products.count()
 
 
+def test_a_product_page_and_then_its_shelves_log_one_view(client, embedded_catalogue):
+    product = with_image()
+
+    client.get(f"/products/{product.pk}/")
+    client.get(f"/products/{product.pk}/", headers=SHELVES)
+
+    assert [event.product_id for event in events(client, Event.Kind.VIEW)] == [product.pk]
+    assert {event.placement for event in events(client, Event.Kind.IMPRESSION)} >= {"product page: similar items"}
+
+
 def test_the_similar_items_are_logged_as_a_list_of_the_visual_strategy(client, embedded_catalogue):
     product = with_image()
 
-    html = client.get(f"/products/{product.pk}/").content.decode()
+    html = client.get(f"/products/{product.pk}/", headers=SHELVES).content.decode()
 
     [shown] = [event for event in events(client, Event.Kind.IMPRESSION) if "similar" in event.placement]
     assert shown.placement == "product page: similar items"

@@ -17,6 +17,7 @@ from experiments.assignment import choose
 from experiments.models import Exposure
 from experiments.services import stop_experiment
 from shop.models import Product
+from tests.shelves import SHELVES
 
 from .conftest import running, trending_products
 
@@ -124,7 +125,7 @@ def test_similar_items_on_the_product_page_can_be_tested(embedded_catalogue):
     product = Product.objects.exclude(image="").order_by("pk").first()
     sizes = Counter()
     for _ in range(12):
-        page = Client().get(product.get_absolute_url()).content.decode()
+        page = Client().get(product.get_absolute_url(), headers=SHELVES).content.decode()
         sizes[page.split('id="similar-items"', 1)[1].split("</section>", 1)[0].count('class="card card--similar"')] += 1
 
     assert set(sizes) == {2, 5}

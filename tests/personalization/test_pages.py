@@ -17,6 +17,7 @@ from personalization.strategies.trending import Trending
 from shop.models import Product
 from tests.commerce import size
 from tests.personalization.helpers import log, products
+from tests.shelves import SHELVES
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,7 @@ def test_the_product_page_shows_also_bought_below_similar_items_else_also_viewed
     log(VIEW, seed, shopper)
     log(VIEW, viewed_too, shopper)
 
-    html = client.get(f"/products/{seed}/").content.decode()
+    html = client.get(f"/products/{seed}/", headers=SHELVES).content.decode()
     [viewed] = impressions(client, "product page: also bought")
     assert "Shoppers also viewed" in html and viewed.strategy == "also viewed"
     assert viewed.product_ids == [viewed_too]
@@ -114,7 +115,7 @@ def test_the_product_page_shows_also_bought_below_similar_items_else_also_viewed
     log(PURCHASE, seed, shopper)
     log(PURCHASE, bought_too, shopper)
     cache.clear()  # the lists are cached for a minute
-    html = client.get(f"/products/{seed}/").content.decode()
+    html = client.get(f"/products/{seed}/", headers=SHELVES).content.decode()
     bought = impressions(client, "product page: also bought")[-1]
     assert "Shoppers also bought" in html and bought.strategy == "also bought"
     assert bought.product_ids == [bought_too]
@@ -131,6 +132,7 @@ def test_recently_viewed_follows_the_visitor_and_leaves_out_the_page_and_the_bag
     assert on_home.product_ids == [third, second, first]
 
     client.get(f"/products/{second}/")
+    client.get(f"/products/{second}/", headers=SHELVES)
     assert impressions(client, "product page: recently viewed")[-1].product_ids == [third, first]
 
     sku = size(third)

@@ -77,7 +77,7 @@ def test_a_short_load_run_makes_every_kind_of_request_none_fails_and_leaves_noth
     assert removed.orders >= 1 and removed.events > 0, "the run checked out and was logged, as synthetic"
     assert left == (0, 0, 0)
     assert list(throughput) == [
-        "baseline (admin login)", "product pages, random", "product pages, again", "baseline, after"
+        "baseline (admin login)", "product pages, random", "their shelves", "baseline, after"
     ]  # fmt: skip
     for name, (rate, served, failed) in throughput.items():
         assert served > 0 and rate > 0 and failed == 0, name

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -32,6 +33,7 @@ from shop.models import Product, Sku
 from shop.selectors import NAVIGATION_CACHE_KEY, NavigationNode
 from shop.services import refresh_in_stock, reserve_stock
 from tests.processes import free_port, production_server
+from tests.shelves import SHELVES
 from tests.shop.html_forms import form_fields
 
 ADMIN = "shared-cache-admin"
@@ -110,8 +112,8 @@ def shop(prefix: str, embedded_catalogue: EmbeddingSpace, django_db_blocker, tmp
             users.filter(username=ADMIN).delete()
 
 
-def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=60) as response:
+def get(url: str, headers: dict[str, str] | None = None) -> str:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=60) as response:
         return response.read().decode()
 
 
@@ -137,7 +139,7 @@ def test_the_server_shows_what_another_process_put_in_the_cache(shop: Shop, on_r
 
 
 def test_similar_items_the_server_ranked_are_read_here(shop: Shop, on_redis: None, django_db_blocker):
-    get(shop.url + shop.product.get_absolute_url())
+    get(shop.url + shop.product.get_absolute_url(), SHELVES)
     with django_db_blocker.unblock():
         space = EmbeddingSpace.objects.get(state=EmbeddingSpace.State.COMPLETE, backbone=settings.EMBEDDING_MODEL)
         key = similar_cache_key(
@@ -154,18 +156,18 @@ def test_a_price_changed_in_the_admin_shows_on_the_next_pages(shop: Shop, on_red
         top = int(Product.objects.exclude(price=None).order_by("-price").values_list("price", flat=True).first())
     above = f"{shop.url}/products/?price_min={top + 1}"
     assert 'listing__count">0 products' in get(above)  # the server caches the facet counts of nothing
-    get(product_page)
+    get(product_page, SHELVES)
     new_price = top + 500
 
     with django_db_blocker.unblock():
         admin = Client()
-        admin.login(username=ADMIN, password=ADMIN_PASSWORD)
+        admin.login(request=HttpRequest(), username=ADMIN, password=ADMIN_PASSWORD)  # django-axes wants a request
         url = reverse("admin:shop_product_change", args=[shop.neighbour.pk])
         data = form_fields(admin.get(url).content.decode(), "product_form")
         response = admin.post(url, {**data, "price": str(new_price), "list_price": ""})
         assert response.status_code == 302, response.content.decode()[-2000:]
 
-    assert card_price(get(product_page), shop.neighbour) == f"₹{new_price:,}"
+    assert card_price(get(product_page, SHELVES), shop.neighbour) == f"₹{new_price:,}"
     listing = get(above)
     assert 'listing__count">1 product<' in listing
     facet = rf'facet__value">{re.escape(shop.neighbour.article_type)}</span> <span class="count">1<'
@@ -180,13 +182,13 @@ def test_the_last_unit_sold_takes_the_product_off_the_in_stock_similar_items(
         Sku.objects.filter(product=shop.neighbour).update(stock=0)
         Sku.objects.filter(pk=shop.sku.pk).update(stock=1)
         refresh_in_stock([shop.neighbour.pk])  # still in stock: one unit
-    assert shop.neighbour.get_absolute_url() in similar_section(get(in_stock_only))  # ranked and cached
+    assert shop.neighbour.get_absolute_url() in similar_section(get(in_stock_only, SHELVES))  # ranked and cached
 
     with django_db_blocker.unblock(), transaction.atomic():
         reserve_stock({shop.sku.pk: 1})  # a checkout's reservation, committed
 
-    assert shop.neighbour.get_absolute_url() not in similar_section(get(in_stock_only))
-    all_similar = similar_section(get(shop.url + shop.product.get_absolute_url()))
+    assert shop.neighbour.get_absolute_url() not in similar_section(get(in_stock_only, SHELVES))
+    all_similar = similar_section(get(shop.url + shop.product.get_absolute_url(), SHELVES))
     card = all_similar[all_similar.index(shop.neighbour.get_absolute_url()) :]
     assert "Out of stock" in card[: card.index("</li>")]
 

@@ -23,6 +23,7 @@ from recommendations.vectors.selectors import SimilarOptions, similar_products
 from shop.models import Product, Sku
 from shop.selectors import ProductFilters
 from tests.catalogues import set_stock
+from tests.shelves import SHELVES
 
 pytestmark = pytest.mark.django_db
 
@@ -268,7 +269,7 @@ def test_a_product_without_an_embedding_has_no_similar_items(space: EmbeddingSpa
 def test_the_product_page_shows_twelve_similar_items(client, space: EmbeddingSpace) -> None:
     product = Product.objects.exclude(image="").order_by("pk")[20]
 
-    response = client.get(product.get_absolute_url())
+    response = client.get(product.get_absolute_url(), headers=SHELVES)
 
     assert response.status_code == 200
     items = response.context["similar"]
@@ -285,7 +286,7 @@ def test_the_product_page_shows_twelve_similar_items(client, space: EmbeddingSpa
 def test_the_product_page_options_narrow_the_similar_items(client, space: EmbeddingSpace) -> None:
     product = Product.objects.filter(gender="Men", sub_category="Topwear").exclude(image="").order_by("pk").first()
 
-    response = client.get(product.get_absolute_url(), {"same_gender": "1", "same_category": "1"})
+    response = client.get(product.get_absolute_url(), {"same_gender": "1", "same_category": "1"}, headers=SHELVES)
 
     items = response.context["similar"]
     assert len(items) == 12
@@ -297,7 +298,7 @@ def test_the_product_page_explains_when_nothing_matches(client, space: Embedding
     product = Product.objects.exclude(image="").order_by("pk").first()
     set_stock(list(Product.objects.values_list("pk", flat=True)), 0)
 
-    response = client.get(product.get_absolute_url(), {"in_stock": "1"})
+    response = client.get(product.get_absolute_url(), {"in_stock": "1"}, headers=SHELVES)
 
     assert response.context["similar"] == []
     assert "Nothing similar matches these options" in response.content.decode()

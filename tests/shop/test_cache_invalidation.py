@@ -176,3 +176,25 @@ def test_the_home_shelves_are_chosen_once_and_show_current_prices_and_new_produc
         Product.objects.filter(pk=newest.pk).update(added_at=None)
         Product.objects.exclude(pk=newest.pk).order_by("pk").first().save()  # any save: the catalogue moves on
     assert newest.pk not in [product.pk for product in home_shelves()[0].products]
+
+
+def test_the_listings_rendered_filters_and_count_follow_a_product_saved_in_the_admin(
+    admin_client: Client, client: Client, django_capture_on_commit_callbacks
+):
+    product = Product.objects.exclude(article_type=None).first()
+    listing = reverse("shop:product-list")
+    in_filters = '<span class="facet__value">Cache Test Type'
+    assert in_filters not in client.get(listing).content.decode()
+    # A write that sends no signal leaves the page's filters and count as they were: they are cached.
+    Product.objects.filter(pk=product.pk).update(article_type="Cache Test Type")
+    Product.objects.bulk_create([Product(name="Uncounted")])
+    again = client.get(listing)
+    assert in_filters not in again.content.decode()
+    assert again.context["page"].paginator.count == Product.objects.count() - 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_save(admin_client, product, article_type="Cache Test Type 2")
+
+    after = client.get(listing)
+    assert f"{in_filters} 2</span>" in after.content.decode()
+    assert after.context["page"].paginator.count == Product.objects.count()

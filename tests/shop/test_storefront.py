@@ -16,6 +16,7 @@ from experiments.selectors import running_experiments
 from shop.models import Product
 from shop.selectors import ProductFilters, facet_counts
 from shop.services import refresh_in_stock
+from tests.shelves import SHELVES
 
 pytestmark = pytest.mark.django_db
 
@@ -313,11 +314,40 @@ def test_product_page_shows_every_attribute_and_breadcrumbs(client):
         assert f">{escape(value)}<" in html
     crumb = f'href="{LIST_URL}?gender={product.gender}&amp;master_category={product.master_category}'.replace(" ", "+")
     assert crumb in html
-    assert 'id="similar-items"' in html
+    assert 'data-shelves="' in html  # the similar items come after the page
     # And the attributes of its product file.
     assert product.attributes
     for name, value in product.attributes.items():
         assert f"<dt>{escape(name)}</dt><dd>{escape(value)}</dd>" in html
+
+
+def test_the_product_page_leaves_its_shelves_for_after_the_page(client):
+    product = Product.objects.exclude(image="").first()
+    url = product.get_absolute_url()
+
+    page = client.get(url, {"same_gender": "1"})
+    html = page.content.decode()
+    assert 'id="similar-items"' not in html and 'id="also-bought"' not in html
+    assert f'data-shelves="{url}?same_gender=1"' in html
+    assert f'<a href="{url}?shelves=1#similar-items">' in html
+    assert "shop/js/shelves" in html
+    assert "X-Shelves" in page["Vary"]
+
+    shelves = client.get(url, {"same_gender": "1"}, headers=SHELVES)
+    fragment = shelves.content.decode()
+    assert 'id="similar-items"' in fragment and "<html" not in fragment
+    assert 'name="same_gender" value="1" checked' in fragment
+    assert "X-Shelves" in shelves["Vary"]
+
+    # Without JavaScript, the page's link shows the page with its shelves in it.
+    inline = client.get(url, {"shelves": "1"}).content.decode()
+    assert "<html" in inline and 'id="similar-items"' in inline and "data-shelves" not in inline
+    assert '<input type="hidden" name="shelves" value="1">' in inline
+
+
+def test_the_shelves_of_no_product_are_not_found(client):
+    missing = Product.objects.order_by("-pk").first().pk + 1
+    assert client.get(reverse("shop:product-detail", args=[missing]), headers=SHELVES).status_code == 404
 
 
 def test_product_page_shows_price_and_sold_out_when_set(client):
