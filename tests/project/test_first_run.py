@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.processes import database_url, free_port
+from tests.shelves import SHELVES
 
 ROOT = Path(settings.BASE_DIR)
 FIXTURE_CATALOGUE = ROOT / "tests" / "fixtures" / "catalogue"
@@ -46,9 +47,9 @@ def fresh_database(django_db_setup, django_db_blocker) -> Iterator[str]:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def fetch(url: str) -> str | None:
+def fetch(url: str, headers: dict[str, str] | None = None) -> str | None:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as response:
             return response.read().decode()
     except (urllib.error.URLError, ConnectionError, TimeoutError):  # not serving yet, or busy starting
         return None
@@ -92,7 +93,7 @@ def test_the_first_command_serves_and_shows_similar_items_once_the_photos_are_an
         product_id = int(re.search(r'href="/products/(\d+)/[?"]', fetch(f"{base}/")).group(1))
 
         def similar_items_shown() -> bool:
-            page = fetch(f"{base}/products/{product_id}/") or ""
+            page = fetch(f"{base}/products/{product_id}/", SHELVES) or ""
             return 'class="product-grid product-grid--similar"' in page
 
         wait_for(similar_items_shown, timeout=300, process=process, log=log)

@@ -9,6 +9,7 @@ from recommendations.models import EmbeddingSpace
 from recommendations.vectors import services
 from recommendations.vectors.selectors import catalogue_analysis
 from shop.models import Product
+from tests.shelves import SHELVES
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,8 @@ def test_the_analysis_is_the_share_of_photos_done_in_the_newest_space(half_built
 def test_a_product_page_says_how_far_the_analysis_is_instead_of_similar_items(client, half_built: EmbeddingSpace):
     product = Product.objects.exclude(image="").order_by("pk").first()
 
-    page = unescape(client.get(reverse("shop:product-detail", args=[product.pk])).content.decode())
+    url = reverse("shop:product-detail", args=[product.pk])
+    page = unescape(client.get(url, headers=SHELVES).content.decode())
 
     assert "We are analysing the catalogue's photos (50% done)" in page
     assert "product-grid--similar" not in page
