@@ -4,9 +4,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.template import engines
 from django.utils.safestring import SafeString, mark_safe
 
+from shop.cards import BASE_TEMPLATE, render_cards
 from shop.catalog_json import sanitise_description
 from shop.links import plain_url
 
@@ -31,13 +31,12 @@ def toggle_filter(context: template.Context, name: str, value: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def product_cards(
-    context: template.Context, items: Iterable[Any], template_name: str = "shop/cards.html", list_id: str = ""
+    context: template.Context, items: Iterable[Any], template_name: str = BASE_TEMPLATE, list_id: str = ""
 ) -> SafeString:
     """``<li>`` product cards of ``items`` (products, or recommendations with a ``product``), e.g.
     ``{% product_cards page.object_list list_id=list_id %}``; another app's cards name their Jinja2 template, which
-    extends ``shop/cards.html``."""
-    card_template = engines["jinja2"].get_template(template_name)
-    return mark_safe(card_template.render({"items": items, "list_id": list_id}, context.get("request")))
+    extends ``shop/card.html``. Rendered once per what a card shows, then from the cache (shop/cards.py)."""
+    return mark_safe(render_cards(list(items), template_name, list_id=list_id, request=context.get("request")))
 
 
 @register.filter
