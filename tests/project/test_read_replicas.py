@@ -270,7 +270,7 @@ def test_the_bag_checkout_and_admin_stay_on_the_primary(replica: str, embedded_c
     try:
         client.force_login(shopper)
         with CaptureQueriesContext(connections[replica]) as on_replica, CaptureQueriesContext(connection) as on_primary:
-            page = client.get(product.get_absolute_url())
+            page = client.get(product.get_absolute_url(), {"shelves": "1"})  # the page with its shelves in it
         assert page.status_code == 200
         replica_sql = " ".join(query["sql"] for query in on_replica.captured_queries)
         primary_sql = " ".join(query["sql"] for query in on_primary.captured_queries)
