@@ -9,6 +9,7 @@ price or stock shows at once, with nothing to invalidate.
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -17,13 +18,14 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.urls import get_script_prefix
-from jinja2 import Environment
+from jinja2 import Environment, Template
 
 # Letters only, so that rendering escapes none of them.
 LIST_ID = "cardstandinlistid"
 POSITION = "cardstandinposition"
 HEART = "cardstandinheart"
 BASE_TEMPLATE = "shop/card.html"
+NO_IMAGE_TEMPLATE = "shop/no_image.html"
 CARD_SECONDS = 24 * 3600
 PRODUCT_FIELDS = ("pk", "name", "article_type", "base_colour", "image_width", "image_height", "price", "list_price")
 ITEM_FIELDS = ("similarity", "reasons", "reason")
@@ -34,11 +36,13 @@ def render_cards(items: Sequence[Any], template_name: str, *, list_id: str, requ
     links when ``list_id`` is given."""
     env: Environment = engines["jinja2"].env
     template = env.get_template(template_name)
-    version = _source_digest(env, template_name)
+    version = _version(env, template)
     keys = [_card_key(version, item, bool(list_id)) for item in items]
     cards = cache.get_many(keys)
     missing = {
-        key: template.render(item=item, list_id=LIST_ID if list_id else "", position=POSITION, heart=HEART)
+        key: template.render(
+            item=item, product=_product(item), list_id=LIST_ID if list_id else "", position=POSITION, heart=HEART
+        )
         for key, item in zip(keys, items, strict=True)
         if key not in cards
     }
@@ -75,8 +79,16 @@ def _card_key(version: str, item: Any, in_list: bool) -> str:
     return f"shop:card:{hashlib.sha256(f'{version}{shown!r}'.encode()).hexdigest()}"
 
 
-def _source_digest(env: Environment, template_name: str) -> str:
+def _version(env: Environment, template: Template) -> str:
     """The card templates' source and where links point: a deploy that changes them changes every key."""
-    names = dict.fromkeys((template_name, BASE_TEMPLATE, "shop/no_image.html"))
-    sources = "".join(env.loader.get_source(env, name)[0] for name in names)
-    return hashlib.sha256(f"{sources}{settings.MEDIA_URL}{get_script_prefix()}".encode()).hexdigest()[:16]
+    names = dict.fromkeys((template.name, BASE_TEMPLATE, NO_IMAGE_TEMPLATE))
+    # Jinja2 keeps each template loaded (and loads it again when its file changes, with DEBUG on).
+    sources = _sources_digest(env, tuple(env.get_template(name) for name in names))
+    return f"{sources}{settings.MEDIA_URL}{get_script_prefix()}"
+
+
+@lru_cache(maxsize=32)
+def _sources_digest(env: Environment, templates: tuple[Template, ...]) -> str:
+    # Read once per loaded template, not for every list of cards.
+    sources = "".join(env.loader.get_source(env, template.name)[0] for template in templates)
+    return hashlib.sha256(sources.encode()).hexdigest()[:16]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple, Self, overload
+from typing import Any, NamedTuple, Self, overload
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
@@ -168,12 +168,12 @@ def product_search(query: str) -> ProductSearch:
 
 def _cached_ranking(kind: str, query: str, rank: Callable[[], list[int]]) -> list[int]:
     # Ranked on the primary: a replica lagging behind would leave an old ranking in the cache (see _count_facet_values).
-    return cache.get_or_set(
-        f"shop:{kind}-ranking:{hashlib.sha256(query.encode()).hexdigest()}",
-        rank,
-        COUNTS_CACHE_SECONDS,
-        version=generations.current(generations.CATALOGUE),
-    )
+    return _until_the_catalogue_changes(f"shop:{kind}-ranking:{hashlib.sha256(query.encode()).hexdigest()}", rank)
+
+
+def _until_the_catalogue_changes(key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, cached under the catalogue's generation: any change of the catalogue makes a new one."""
+    return cache.get_or_set(key, compute, COUNTS_CACHE_SECONDS, version=generations.current(generations.CATALOGUE))
 
 
 def _full_text_ranking(search_query: SearchQuery) -> list[int]:
@@ -256,12 +256,7 @@ def facet_counts(*, filters: ProductFilters, search: ProductSearch | None = None
     Selected values come first so that they stay visible, also when nothing matches them.
     """
     key = _counts_cache_key("facet-counts", filters, search.query if search else "")
-    counts = cache.get_or_set(
-        key,
-        lambda: _count_facet_values(filters, search),
-        COUNTS_CACHE_SECONDS,
-        version=generations.current(generations.CATALOGUE),
-    )
+    counts = _until_the_catalogue_changes(key, lambda: _count_facet_values(filters, search))
     facets = []
     for name, label in FACET_FIELDS:
         selected = filters.selected.get(name, ())
@@ -274,11 +269,9 @@ def facet_counts(*, filters: ProductFilters, search: ProductSearch | None = None
 
 def product_count(*, filters: ProductFilters, search: ProductSearch | None = None) -> int:
     """How many products the listing shows; cached until the catalogue changes, like the facets' counts."""
-    return cache.get_or_set(
+    return _until_the_catalogue_changes(
         _counts_cache_key("product-count", filters, search.query if search else ""),
         lambda: product_list(filters=filters, search=search).using(DEFAULT_DB_ALIAS).order_by().count(),
-        COUNTS_CACHE_SECONDS,
-        version=generations.current(generations.CATALOGUE),
     )
 
 
@@ -324,12 +317,7 @@ class NavigationNode(NamedTuple):
 def navigation_tree() -> tuple[NavigationNode, ...]:
     """Genders > categories > article types with product counts, largest first; cached until the catalogue
     changes."""
-    return cache.get_or_set(
-        NAVIGATION_CACHE_KEY,
-        _build_navigation_tree,
-        COUNTS_CACHE_SECONDS,
-        version=generations.current(generations.CATALOGUE),
-    )
+    return _until_the_catalogue_changes(NAVIGATION_CACHE_KEY, _build_navigation_tree)
 
 
 def _build_navigation_tree() -> tuple[NavigationNode, ...]:
