@@ -1,14 +1,15 @@
 """Requests per second of product pages against the admin login page, on the same gunicorn, at the same concurrency.
 
-    .venv/bin/python benchmarks/page_throughput.py [--concurrency 8] [--seconds 20]
+    .venv/bin/python benchmarks/page_throughput.py [--concurrency 8] [--seconds 20] [--rounds 4]
 
 The server is the one scripts/start.sh runs (scripts/serve.sh: gunicorn with config/gunicorn.py, DEBUG off, the
 Redis cache) on the current database. The baseline is the admin login form, the cheapest page Django serves here (no
-catalogue query); it is measured before and after the product pages, and their mean is the ratio's denominator, so
-that a drift of the machine during the run shows. Product pages are requested in a random order over the whole
-catalogue, each once; "their shelves" then asks the same products' shelves (similar items and recommendations) as
-a browser does after the page (``X-Shelves: 1``, static/shop/js/shelves.js), with their similar items from a cold
-cache as often as a real crawl would make them.
+catalogue query). The rows take turns in rounds (baseline, product pages, their shelves; again), and each round's
+rate is divided by its own baseline: the ratio is the median of the rounds', with their spread, so that a drift of
+the machine during the run (other tenants, clock speed) shows and does not decide. Product pages are requested in a
+random order over the whole catalogue, each once; "their shelves" then asks the same products' shelves (similar
+items and recommendations) as a browser does after the page (``X-Shelves: 1``, static/shop/js/shelves.js), with
+their similar items from a cold cache as often as a real crawl would make them.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import http.client
 import itertools
 import os
 import random
+import statistics
 import sys
 import threading
 import time
@@ -33,6 +35,10 @@ django.setup()
 from benchmarks.load.run import serving  # noqa: E402
 from benchmarks.machine import describe_machine  # noqa: E402
 from shop.models import Product  # noqa: E402
+
+BASELINE = "/admin/login/"
+BASELINE_ROW = "baseline (admin login)"
+SHELVES = {"X-Shelves": "1"}  # what static/shop/js/shelves.js asks with
 
 
 def throughput(
@@ -72,21 +78,25 @@ def throughput(
     return done[0] / (time.monotonic() - started), done[0], done[1]
 
 
-def measure(url: str, products: list[str], concurrency: int, seconds: float, warm_up: float) -> dict:
-    """Each row's (requests/s, requests, failures), against the server at ``url``."""
+def measure(url: str, products: list[str], args: argparse.Namespace) -> dict[str, list[tuple[float, int, int]]]:
+    """Each row's (requests/s, requests, failures) in each round, against the server at ``url``."""
     # Every worker loads the image model and the recommenders, and its pool connects, before anything counts.
-    throughput(url, ["/admin/login/", *products[-200:]], concurrency, warm_up)
-    rows = {"baseline (admin login)": throughput(url, ["/admin/login/"], concurrency, seconds)}
-    rows["product pages, random"] = throughput(url, products, concurrency, seconds)
-    rows["their shelves"] = throughput(url, products, concurrency, seconds, headers={"X-Shelves": "1"})
-    rows["baseline, after"] = throughput(url, ["/admin/login/"], concurrency, seconds)
+    throughput(url, [BASELINE, *products[-200:]], args.concurrency, args.warm_up)
+    rows: dict[str, list[tuple[float, int, int]]] = {BASELINE_ROW: [], "product pages, random": [], "their shelves": []}
+    seconds = args.seconds / args.rounds
+    for turn in range(args.rounds):
+        theirs = products[turn : -200 : args.rounds]  # other products in each round, none of the warm-up's
+        rows[BASELINE_ROW].append(throughput(url, [BASELINE], args.concurrency, seconds))
+        rows["product pages, random"].append(throughput(url, theirs, args.concurrency, seconds))
+        rows["their shelves"].append(throughput(url, theirs, args.concurrency, seconds, headers=SHELVES))
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=20.0, help="Seconds of each row, over all the rounds.")
+    parser.add_argument("--rounds", type=int, default=4, help="Rounds of the rows in turn.")
     parser.add_argument("--warm-up", type=float, default=15.0, help="Seconds of requests before anything counts.")
     parser.add_argument("--cache-url", default=os.environ.get("CACHE_URL") or "redis://127.0.0.1:6379/1")
     args = parser.parse_args()
@@ -99,13 +109,19 @@ def main() -> None:
     log = Path("var") / "page_throughput.log"
     log.parent.mkdir(exist_ok=True)
     with serving(log, args.cache_url, f"throughput-{uuid.uuid4().hex[:8]}") as (url, _):
-        rows = measure(url, products, args.concurrency, args.seconds, args.warm_up)
-    baseline = (rows["baseline (admin login)"][0] + rows["baseline, after"][0]) / 2
-    print(f"Throughput at concurrency {args.concurrency}, {args.seconds:g} s each, {len(ids):,} products")
+        rows = measure(url, products, args)
+    print(
+        f"Throughput at concurrency {args.concurrency}, {args.seconds:g} s each in {args.rounds} rounds, "
+        f"{len(ids):,} products"
+    )
     print(f"Machine: {describe_machine()}")
-    print(f"{'requests':<26}{'req/s':>8}{'failed':>8}{'x baseline':>12}")
-    for name, (rate, _, failed) in rows.items():
-        print(f"{name:<26}{rate:>8.1f}{failed:>8}{rate / baseline:>12.2f}")
+    print(f"{'requests':<26}{'req/s':>8}{'failed':>8}{'x baseline':>12}{'rounds':>16}")
+    for name, turns in rows.items():
+        rate = statistics.mean(turn[0] for turn in turns)
+        failed = sum(turn[2] for turn in turns)
+        ratios = [turn[0] / base[0] for turn, base in zip(turns, rows[BASELINE_ROW], strict=True)]
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+        print(f"{name:<26}{rate:>8.1f}{failed:>8}{statistics.median(ratios):>12.2f}{spread:>16}")
 
 
 if __name__ == "__main__":

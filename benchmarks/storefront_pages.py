@@ -1,17 +1,15 @@
 """Median render time of the storefront pages on the current database.
 
-    .venv/bin/python benchmarks/storefront_pages.py [--repeat 30]
+    .venv/bin/python benchmarks/storefront_pages.py [--repeat 60]
 
-Requests go through Django's full stack in process (middleware, ORM, templates;
-no network). Each page is reported in milliseconds and as a ratio to a baseline
-measured in the same run: the cheapest page Django can serve here (the admin
-login form, no catalogue queries). Pages asked again are served from what the first
-asking left in Django's cache (in process, or Redis with CACHE_URL set): counts, the
-rendered filters; "new filters" and "new words" ask each listing or search once.
-Product pages come without their shelves, which a browser asks for after the page:
-"their shelves" (similar items and recommendations) of random products, so nothing
-comes from a warm cache; "... again" the same ones, their similar items' rankings
-now cached.
+Requests go through Django's full stack in process (middleware, ORM, templates; no network). Each page is reported
+in milliseconds and as a ratio to a baseline measured in the same run: the cheapest page Django can serve here (the
+admin login form, no catalogue queries), asked before each request of the page, so that a drift of the machine
+(other tenants, clock speed) moves both alike. Pages asked again are served from what the first asking left in
+Django's cache (in process, or Redis with CACHE_URL set): counts, the rendered filters; "new filters" and "new
+words" ask each listing or search once. Product pages come without their shelves, which a browser asks for after
+the page: "their shelves" (similar items and recommendations) of random products, so nothing comes from a warm
+cache; "... again" the same ones, their similar items' rankings now cached.
 """
 
 import argparse
@@ -37,26 +35,32 @@ from shop.models import Product  # noqa: E402
 SHELVES = {"X-Shelves": "1"}  # the shelves a browser asks for after a product page (static/shop/js/shelves.js)
 
 
-def median_ms(client: Client, url: str, repeat: int) -> float:
-    return median_ms_over(client, [url] * repeat)
+BASELINE = "/admin/login/"
 
 
-def median_ms_over(client: Client, urls: list[str], headers: dict[str, str] | None = None) -> float:
-    """One request per URL, e.g. different products, so that no result is served from a warm cache."""
+def timed_ms(client: Client, url: str, headers: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    response = client.get(url, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    return elapsed
+
+
+def medians_ms(client: Client, urls: list[str], headers: dict[str, str] | None = None) -> tuple[float, float]:
+    """Median ms of one request per URL (e.g. different products, so that nothing comes from a warm cache), and of
+    the baseline asked just before each: the machine's drift (other tenants, frequency) moves both alike."""
     client.get(urls[0], headers=headers)
-    timings = []
+    pages, baselines = [], []
     for url in urls:
-        started = time.perf_counter()
-        response = client.get(url, headers=headers)
-        timings.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-    return statistics.median(timings)
+        baselines.append(timed_ms(client, BASELINE))
+        pages.append(timed_ms(client, url, headers))
+    return statistics.median(pages), statistics.median(baselines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=60)
     args = parser.parse_args()
 
     count = Product.objects.count()
@@ -82,24 +86,25 @@ def main() -> None:
     new_searches = [f"/search/?{urlencode({'q': f'{colour} {name}'})}" for colour, name in searched]
     product_pages = [other.get_absolute_url() for other in others]
     client = Client()
-    baseline = median_ms(client, "/admin/login/", args.repeat)
+    client.get(BASELINE)
 
     print(f"Storefront pages, {count:,} products, median of {args.repeat} requests")
     print(f"Machine: {describe_machine()}")
-    print(f"{'page':<24}{'ms':>8}{'x baseline':>12}")
-    print(f"{'baseline (admin login)':<24}{baseline:>8.1f}{1:>12.1f}")
+    print(f"{'page':<24}{'ms':>8}{'baseline ms':>13}{'x baseline':>12}")
+
+    def row(name: str, urls: list[str], headers: dict[str, str] | None = None) -> None:
+        ms, baseline = medians_ms(client, urls, headers)
+        print(f"{name:<24}{ms:>8.1f}{baseline:>13.1f}{ms / baseline:>12.1f}", flush=True)
+
     for name, url in pages.items():
-        ms = median_ms(client, url, args.repeat)
-        print(f"{name:<24}{ms:>8.1f}{ms / baseline:>12.1f}")
-    rows = {"product pages, random": median_ms_over(client, product_pages)}
-    rows["their shelves"] = median_ms_over(client, product_pages, SHELVES)
-    rows["... again (cached)"] = median_ms_over(client, product_pages, SHELVES)
+        row(name, [url] * args.repeat)
+    row("product pages, random", product_pages)
+    row("their shelves", product_pages, SHELVES)
+    row("... again (cached)", product_pages, SHELVES)
     with override_settings(SIMILAR_ITEMS_METADATA_RANKING=True):
-        rows["... metadata ranking"] = median_ms_over(client, product_pages, SHELVES)
-    rows["listing, new filters"] = median_ms_over(client, new_filters[: args.repeat])
-    rows["search, new words"] = median_ms_over(client, new_searches[: args.repeat])
-    for name, ms in rows.items():
-        print(f"{name:<24}{ms:>8.1f}{ms / baseline:>12.1f}")
+        row("... metadata ranking", product_pages, SHELVES)
+    row("listing, new filters", new_filters[: args.repeat])
+    row("search, new words", new_searches[: args.repeat])
 
 
 if __name__ == "__main__":

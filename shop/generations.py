@@ -6,9 +6,13 @@ invalidates all of them at once, with nothing looked up or deleted (the old entr
 """
 
 import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+
+T = TypeVar("T")
 
 # What products exist, their descriptions, prices and brands: the navigation, facet counts and similar items.
 CATALOGUE = "catalogue"
@@ -62,3 +66,24 @@ class _Bump:
             cache.incr(key)
         except ValueError:  # not set, or evicted: a number from the clock is as new as one more
             cache.add(key, time.time_ns(), timeout=None)
+
+
+class HeldPerGeneration(Generic[T]):
+    """A value computed from ``name``'s data and held in this process until the generation changes: for what every
+    page reads (the navigation), where fetching and unpickling it from the shared cache each time would cost more.
+
+    ``compute(generation)`` is called once per generation (and per process); it may read and fill the shared cache.
+    """
+
+    def __init__(self, name: str, compute: Callable[[int], T]) -> None:
+        self.name = name
+        self.compute = compute
+        self._held: tuple[int, T] | None = None
+
+    def get(self) -> T:
+        generation = current(self.name)
+        held = self._held  # one read: another thread may replace it meanwhile, with a value as good
+        if held is None or held[0] != generation:
+            held = (generation, self.compute(generation))
+            self._held = held
+        return held[1]

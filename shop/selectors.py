@@ -13,13 +13,14 @@ from typing import Any, NamedTuple, Self, overload
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
-from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.http import QueryDict
 
 from config.replicas import stale_reads_ok
 
 from . import generations
 from .models import FACET_FIELDS, FACET_LOOKUPS, Product
+from .product_page_query import product_with_relations
 
 FACET_NAMES = [name for name, _ in FACET_FIELDS]
 FACET_LABELS = dict(FACET_FIELDS)
@@ -316,8 +317,15 @@ class NavigationNode(NamedTuple):
 
 def navigation_tree() -> tuple[NavigationNode, ...]:
     """Genders > categories > article types with product counts, largest first; cached until the catalogue
-    changes."""
-    return _until_the_catalogue_changes(NAVIGATION_CACHE_KEY, _build_navigation_tree)
+    changes, and held in each process meanwhile (every page's header shows it)."""
+    return _NAVIGATION.get()
+
+
+def _cached_navigation_tree(generation: int) -> tuple[NavigationNode, ...]:
+    return cache.get_or_set(NAVIGATION_CACHE_KEY, _build_navigation_tree, COUNTS_CACHE_SECONDS, version=generation)
+
+
+_NAVIGATION = generations.HeldPerGeneration(generations.CATALOGUE, _cached_navigation_tree)
 
 
 def _build_navigation_tree() -> tuple[NavigationNode, ...]:
@@ -402,15 +410,8 @@ def _largest_categories(departments: tuple[NavigationNode, ...]) -> list[str]:
 
 
 def product_detail(pk: int) -> Product | None:
-    """A product with its brand, sizes and other colours (as cards), in three queries."""
-    colours = Product.objects.only(*CARD_FIELDS, "base_colour").order_by("pk")
-    return (
-        Product.objects.defer("search_vector")
-        .select_related("brand")
-        .prefetch_related("skus", Prefetch("colours", queryset=colours))
-        .filter(pk=pk)
-        .first()
-    )
+    """A product with its brand, sizes and other colours (as cards), in one query (shop/product_page_query.py)."""
+    return product_with_relations(pk, colour_fields=CARD_FIELDS)
 
 
 def product_for_shelves(pk: int) -> Product | None:

@@ -14,10 +14,11 @@ from ..sessions import current_cart, wishlisted_ids
 register = template.Library()
 
 
-@register.inclusion_tag("cart/_add_to_cart.html", takes_context=True)
-def add_to_cart(context: template.Context, product: Product) -> dict:
-    """The size picker, the quantity and "Add to bag". The page's ``?lid=`` (and ``pos``) travel with the form, for
-    the attribution of the addition; when the form comes back with an error, the shopper's choices are kept."""
+@register.simple_tag(takes_context=True)
+def add_to_cart(context: template.Context, product: Product) -> SafeString:
+    """The size picker, the quantity and "Add to bag" (Jinja2: every product page renders it). The page's ``?lid=``
+    (and ``pos``) travel with the form, for the attribution of the addition; when the form comes back with an error,
+    the shopper's choices are kept."""
     request = _request(context)
     posted = request.POST if request.method == "POST" and request.POST.get("product") == str(product.pk) else None
     source = posted if posted is not None else request.GET
@@ -26,18 +27,24 @@ def add_to_cart(context: template.Context, product: Product) -> dict:
     chosen = posted.get("sku") if posted is not None else None
     if chosen is None and len(available) == 1 and len(skus) == 1:
         chosen = str(available[0].pk)
-    return {
-        "product": product,
-        "skus": skus,
-        "chosen": chosen,
-        "quantity": (posted.get("quantity") if posted is not None else None) or 1,
-        "max_quantity": rules.max_quantity(),
-        "can_buy": product.for_sale and bool(available),
-        "lid": clean_list_id(source.get("lid")),
-        "pos": source.get("pos", "")[:20] if clean_list_id(source.get("lid")) else "",
-        "next": posted.get("next") if posted is not None else request.get_full_path(),
-        "csrf_token": context.get("csrf_token"),
-    }
+    lid = clean_list_id(source.get("lid"))
+    form = engines["jinja2"].get_template("cart/add_to_cart.html")
+    return mark_safe(
+        form.render(
+            {
+                "product": product,
+                "skus": skus,
+                "chosen": chosen,
+                "quantity": (posted.get("quantity") if posted is not None else None) or 1,
+                "max_quantity": rules.max_quantity(),
+                "can_buy": product.for_sale and bool(available),
+                "lid": lid,
+                "pos": source.get("pos", "")[:20] if lid else "",
+                "next": posted.get("next") if posted is not None else request.get_full_path(),
+                "csrf_token": context.get("csrf_token"),
+            }
+        )
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -1,5 +1,6 @@
 """The one interface every strategy has: a context in, ranked products (each with a reason) out."""
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -81,7 +82,8 @@ class Strategy:
         if key is None:
             found = self.candidates(context, count)
         else:
-            key = f"personalization:{self.name}:{count}:{key}"
+            # Hashed: the context holds what a visitor typed (a segment's name), of any length and any characters.
+            key = f"personalization:{self.name}:{count}:{hashlib.sha256(key.encode()).hexdigest()}"
             found = cache.get(key)
             if found is None:
                 found = self.candidates(context, count)

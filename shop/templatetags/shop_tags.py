@@ -13,6 +13,13 @@ from shop.links import plain_url
 register = template.Library()
 
 
+@register.simple_tag(name="plain_url")
+def plain_url_tag(viewname: str) -> str:
+    """``{% url viewname %}`` for a view without arguments, reversed once per process (shop/links.py): for the
+    links that every page shows, in its header and footer."""
+    return plain_url(viewname)
+
+
 @register.simple_tag
 def listing_url(**filters: str | None) -> str:
     """The product listing narrowed to the given facet values, e.g. ``{% listing_url gender="Men" %}``."""

@@ -130,6 +130,8 @@ def card_price(html: str, product: Product) -> str:
 
 def test_the_server_shows_what_another_process_put_in_the_cache(shop: Shop, on_redis: None):
     sentinel = (NavigationNode("Shared Cache Sentinel", 1, ()),)
+    # A generation of the catalogue that no worker holds the navigation of yet (shop.generations.HeldPerGeneration).
+    generations.bump(generations.CATALOGUE)
     cache.set(NAVIGATION_CACHE_KEY, sentinel, 60, version=generations.current(generations.CATALOGUE))
     try:
         for _ in range(4):  # two workers: both read this process's entry

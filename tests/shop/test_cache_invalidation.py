@@ -14,7 +14,7 @@ from django.urls import reverse
 from shop import generations
 from shop.catalog_import import import_catalog
 from shop.models import Brand, Product, Sku
-from shop.selectors import ProductFilters, facet_counts, home_shelves, navigation_tree
+from shop.selectors import NAVIGATION_CACHE_KEY, ProductFilters, facet_counts, home_shelves, navigation_tree
 from shop.services import release_stock, reserve_stock
 from tests.catalogues import FIXTURE_CATALOG_DIR
 from tests.shop.html_forms import form_fields
@@ -57,6 +57,20 @@ def test_the_navigation_is_cached_and_follows_a_product_saved_in_the_admin(
         admin_save(admin_client, product, article_type="Cache Test Type 2")
 
     assert "Cache Test Type 2" in article_types()
+
+
+def test_the_navigation_is_held_in_the_process_until_the_catalogue_changes(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    tree = navigation_tree()
+    cache.delete(NAVIGATION_CACHE_KEY, version=generations.current(generations.CATALOGUE))
+    with django_assert_num_queries(0):
+        assert navigation_tree() is tree  # neither counted again nor read from the cache
+
+    with django_capture_on_commit_callbacks(execute=True):
+        generations.bump(generations.CATALOGUE)
+    with django_assert_num_queries(1):
+        assert navigation_tree() == tree  # counted again, for the new generation
 
 
 def test_facet_counts_under_a_price_filter_follow_a_price_changed_in_the_admin(
