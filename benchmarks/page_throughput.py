@@ -78,17 +78,19 @@ def throughput(
     return done[0] / (time.monotonic() - started), done[0], done[1]
 
 
-def measure(url: str, products: list[str], args: argparse.Namespace) -> dict[str, list[tuple[float, int, int]]]:
+def measure(
+    url: str, products: list[str], *, concurrency: int, seconds: float, rounds: int, warm_up: float
+) -> dict[str, list[tuple[float, int, int]]]:
     """Each row's (requests/s, requests, failures) in each round, against the server at ``url``."""
     # Every worker loads the image model and the recommenders, and its pool connects, before anything counts.
-    throughput(url, [BASELINE, *products[-200:]], args.concurrency, args.warm_up)
+    warming, rest = products[-200:], products[:-200] or products
+    throughput(url, [BASELINE, *warming], concurrency, warm_up)
     rows: dict[str, list[tuple[float, int, int]]] = {BASELINE_ROW: [], "product pages, random": [], "their shelves": []}
-    seconds = args.seconds / args.rounds
-    for turn in range(args.rounds):
-        theirs = products[turn : -200 : args.rounds]  # other products in each round, none of the warm-up's
-        rows[BASELINE_ROW].append(throughput(url, [BASELINE], args.concurrency, seconds))
-        rows["product pages, random"].append(throughput(url, theirs, args.concurrency, seconds))
-        rows["their shelves"].append(throughput(url, theirs, args.concurrency, seconds, headers=SHELVES))
+    for turn in range(rounds):
+        theirs = rest[turn::rounds] or rest  # other products in each round
+        rows[BASELINE_ROW].append(throughput(url, [BASELINE], concurrency, seconds / rounds))
+        rows["product pages, random"].append(throughput(url, theirs, concurrency, seconds / rounds))
+        rows["their shelves"].append(throughput(url, theirs, concurrency, seconds / rounds, headers=SHELVES))
     return rows
 
 
@@ -109,7 +111,14 @@ def main() -> None:
     log = Path("var") / "page_throughput.log"
     log.parent.mkdir(exist_ok=True)
     with serving(log, args.cache_url, f"throughput-{uuid.uuid4().hex[:8]}") as (url, _):
-        rows = measure(url, products, args)
+        rows = measure(
+            url,
+            products,
+            concurrency=args.concurrency,
+            seconds=args.seconds,
+            rounds=args.rounds,
+            warm_up=args.warm_up,
+        )
     print(
         f"Throughput at concurrency {args.concurrency}, {args.seconds:g} s each in {args.rounds} rounds, "
         f"{len(ids):,} products"
