@@ -140,7 +140,8 @@ TEMPLATES = [
         },
     },
     {
-        # The product cards only (config/jinja2.py): templates in each app's jinja2/ folder.
+        # What renders many times a page or on every product page (config/jinja2.py): the product cards, the
+        # wishlist hearts, the size picker. Templates in each app's jinja2/ folder.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "APP_DIRS": True,
         "OPTIONS": {"environment": "config.jinja2.environment", "autoescape": True},

@@ -78,7 +78,7 @@ def _statement(colour_fields: tuple[str, ...]) -> str:
     )
 
 
-def _json_row(model: type[models.Model], names: Sequence[str], alias: str) -> str:
+def _json_row(model: type[models.Model], names: tuple[str, ...], alias: str) -> str:
     """A JSON array of the fields' values; decimals as text, so that no float ever holds a price."""
     columns = []
     for field in _fields(model, names):
@@ -87,7 +87,7 @@ def _json_row(model: type[models.Model], names: Sequence[str], alias: str) -> st
     return f"json_build_array({', '.join(columns)})"
 
 
-def _instances(model: type[models.Model], names: Sequence[str], rows: list[list[Any]], db: str) -> list[Any]:
+def _instances(model: type[models.Model], names: tuple[str, ...], rows: list[list[Any]], db: str) -> list[Any]:
     fields = _fields(model, names)
     attnames = [field.attname for field in fields]
     return [
@@ -96,7 +96,8 @@ def _instances(model: type[models.Model], names: Sequence[str], rows: list[list[
     ]
 
 
-def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
+@cache
+def _fields(model: type[models.Model], names: tuple[str, ...]) -> list[models.Field]:
     """The named fields in the model's order, the order that ``Model.from_db`` expects the values of a few in."""
     wanted = {model._meta.get_field(name) for name in names}
     return [field for field in model._meta.concrete_fields if field in wanted]

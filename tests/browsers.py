@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.catalogues import NO_DATASET_DIR
 from tests.processes import database_url, free_port, wait_until_up
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,6 +47,16 @@ def running_server(log_dir: Path, **env: str) -> Iterator[str]:
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=10)
+
+
+@contextmanager
+def fixture_catalogue_server(log_dir: Path, **env: str) -> Iterator[str]:
+    """``running_server`` for the fixture catalogue: this session's embedding models, and no way to the real
+    dataset (the server starts before any test's own settings apply)."""
+    with running_server(
+        log_dir, EMBEDDING_MODELS_DIR=str(settings.EMBEDDING_MODELS_DIR), CATALOG_DATASET_DIR=str(NO_DATASET_DIR), **env
+    ) as url:
+        yield url
 
 
 @contextmanager

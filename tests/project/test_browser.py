@@ -14,8 +14,8 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from tests import browsers
-from tests.browsers import running_server
-from tests.catalogues import FIXTURE_PHOTOS_DIR, NO_DATASET_DIR
+from tests.browsers import fixture_catalogue_server
+from tests.catalogues import FIXTURE_PHOTOS_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -32,11 +32,7 @@ TIMEOUT_MS = 60_000
 def server(embedded_catalogue, django_db_blocker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with (
         django_db_blocker.unblock(),
-        running_server(
-            tmp_path_factory.mktemp("server"),
-            EMBEDDING_MODELS_DIR=str(settings.EMBEDDING_MODELS_DIR),
-            CATALOG_DATASET_DIR=str(NO_DATASET_DIR),
-        ) as url,
+        fixture_catalogue_server(tmp_path_factory.mktemp("server")) as url,
     ):
         yield url
 

@@ -24,8 +24,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from experiments.models import Experiment, Variant
 from experiments.services import start_experiment
 from tests import browsers
-from tests.browsers import running_server
-from tests.catalogues import FIXTURE_PHOTOS_DIR, NO_DATASET_DIR
+from tests.browsers import fixture_catalogue_server
+from tests.catalogues import FIXTURE_PHOTOS_DIR
 from tests.commerce import (  # noqa: F401  (fast_password_hashing: a fixture)
     PASSWORD,
     SHOE,
@@ -418,11 +418,7 @@ def server(embedded_catalogue, django_db_blocker, tmp_path_factory: pytest.TempP
     with (
         django_db_blocker.unblock(),
         browser_accounts(ADMIN, SHOPPER),
-        running_server(
-            tmp_path_factory.mktemp("server"),
-            EMBEDDING_MODELS_DIR=str(settings.EMBEDDING_MODELS_DIR),
-            CATALOG_DATASET_DIR=str(NO_DATASET_DIR),
-        ) as url,
+        fixture_catalogue_server(tmp_path_factory.mktemp("server")) as url,
     ):
         yield url
 
